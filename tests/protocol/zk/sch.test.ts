@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { CURVE_ORDER, G, mulBase } from '../../../protocol/math/curve.js';
+import { DecodeError } from '../../../protocol/errors.js';
+import {
+  decodeSchProof,
+  encodeSchProof,
+  proveSch,
+  verifySch,
+  type SchProof,
+} from '../../../protocol/zk/sch.js';
+import type { ProofContext } from '../../../protocol/zk/common.js';
+import { seededRng } from '../../helpers/rng.js';
+
+const rng = seededRng('sch');
+const ctx: ProofContext = { sessionId: new Uint8Array(32).fill(7), prover: 1 };
+const x = 0x1234567890abcdefn;
+const X = mulBase(x);
+
+describe('Πsch', () => {
+  const proof = proveSch(ctx, { X }, { x }, rng);
+
+  it('an honest proof verifies and survives encode → decode', () => {
+    expect(verifySch(ctx, { X }, proof)).toEqual({ ok: true });
+    const again = decodeSchProof(encodeSchProof(proof));
+    expect(verifySch(ctx, { X }, again)).toEqual({ ok: true });
+  });
+
+  it.each<[string, Partial<SchProof>]>([
+    ['A', { A: proof.A.add(G) }],
+    ['z', { z: (proof.z + 1n) % CURVE_ORDER }],
+  ])('a tampered %s fails the equation', (_f, patch) => {
+    const r = verifySch(ctx, { X }, { ...proof, ...patch });
+    expect(r).toMatchObject({ ok: false, failure: { proof: 'sch', kind: 'equation', check: 'eq1' } });
+  });
+
+  it('rejects z ≥ q as a range failure', () => {
+    const r = verifySch(ctx, { X }, { ...proof, z: proof.z + CURVE_ORDER });
+    expect(r).toMatchObject({ ok: false, failure: { kind: 'range', check: 'z' } });
+  });
+
+  it.each<[string, ProofContext]>([
+    ['session id', { ...ctx, sessionId: new Uint8Array(32).fill(8) }],
+    ['prover index', { ...ctx, prover: 2 }],
+    ['verifier index', { ...ctx, verifier: 0 }],
+    ['variant', { ...ctx, variant: 'other' }],
+  ])('is bound to the %s', (_f, other) => {
+    expect(verifySch(other, { X }, proof).ok).toBe(false);
+  });
+
+  it('fails for a different statement', () => {
+    expect(verifySch(ctx, { X: X.add(G) }, proof).ok).toBe(false);
+  });
+
+  it('refuses a witness that does not match', () => {
+    expect(() => proveSch(ctx, { X }, { x: x + 1n }, rng)).toThrow(/witness/);
+  });
+
+  it('rejects non-canonical encodings', () => {
+    const bytes = encodeSchProof(proof);
+    expect(() => decodeSchProof(bytes.subarray(0, bytes.length - 1))).toThrow(DecodeError);
+    expect(() => decodeSchProof(new Uint8Array([...bytes, 0]))).toThrow(DecodeError);
+    const bad = bytes.slice();
+    bad.fill(0xff, bad.length - 32); // z = 2^256 − 1 ≥ q
+    expect(() => decodeSchProof(bad)).toThrow(/curve order/);
+  });
+});

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` is the default suite (fixtures only, fast); `slow` holds the work that
+// generates fresh safe primes or runs the largest shapes (`npm run test:slow`).
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/slow/**'],
+          testTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'slow',
+          include: ['tests/slow/**/*.test.ts'],
+          testTimeout: 600_000,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});
