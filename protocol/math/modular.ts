@@ -3,19 +3,30 @@
  * root, CRT and the Blum square roots used by Πmod.
  *
  * **Fast modexp.** Node's `BigInt` square-and-multiply runs ~64 modexp/s at 2048 bits. OpenSSL's
- * Montgomery exponentiation is reachable without a native addon through the Diffie–Hellman API:
- * `createDiffieHellman(M, base)` + `setPrivateKey(e)` + `generateKeys()` returns `base^e mod M`
- * (measured ~8–10× faster, STACK.md). It is undocumented behaviour, so {@link modPow} wraps it behind
- * one function, routes every case OpenSSL refuses (even moduli, moduli < 512 or > 10000 bits,
- * bases 0/1) to a BigInt fallback, and the tests compare both paths on random and edge inputs and
- * assert which path ran. OpenSSL treats the DH private key as secret (BN_FLG_CONSTTIME), so the
- * exponent is processed with its constant-time ladder — better timing hygiene than BigInt, which is
- * not constant-time (see docs/math.md).
+ * Montgomery exponentiation is reachable without a native addon through the Diffie–Hellman API: a
+ * DH object created over modulus M computes `base^e mod M` as `setPrivateKey(e)` +
+ * `computeSecret(base)`. It is undocumented behaviour, so it lives behind {@link ModContext} and
+ * {@link modPow}; every case OpenSSL refuses (even moduli, moduli < 512 or > 10000 bits, bases
+ * 0, 1 and M−1) goes to a BigInt fallback, and the tests compare both paths on random and edge
+ * inputs and assert which path ran.
+ *
+ * Creating the DH object runs OpenSSL's `DH_check`, which costs about one full-size exponentiation
+ * for a composite modulus and a whole primality test for a prime one (27 ms for a 1024-bit prime
+ * here). So a context is created once per modulus and reused: {@link modPow} keeps a small LRU cache
+ * for **public** moduli (peers' N, N², N̂); own secret moduli (p, q, p², q²) get their own
+ * {@link ModContext} held by the key object ({@link crtContext}), never the shared cache.
+ * OpenSSL treats the DH private key — our exponent — as secret (BN_FLG_CONSTTIME): better timing
+ * hygiene than BigInt, which is not constant-time (docs/math.md).
  * @module
  */
-import { createDiffieHellman } from 'node:crypto';
+import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { InvalidArgs } from '../errors.js';
 import { bigintToBuffer, bitLength } from './bytes.js';
+
+function bigintToFixedBuffer(x: bigint, len: number): Buffer {
+  const hex = x.toString(16).padStart(len * 2, '0');
+  return Buffer.from(hex, 'hex');
+}
 
 /** Smallest modulus, in bits, the OpenSSL DH route accepts. */
 export const OPENSSL_MIN_MODULUS_BITS = 512;
@@ -45,30 +56,95 @@ export function modPowBigint(base: bigint, exp: bigint, m: bigint): bigint {
   return result;
 }
 
-/**
- * The path {@link modPow} takes for a base already reduced mod m and a non-negative exponent.
- * Exposed so tests and benchmarks can assert the fast path really ran.
- */
-export function modPowRoute(reducedBase: bigint, exp: bigint, m: bigint): ModPowPath {
-  if (exp === 0n || reducedBase < 2n) return 'bigint'; // trivial; OpenSSL rejects generator 0/1
-  if ((m & 1n) === 0n) return 'bigint'; // Montgomery needs an odd modulus
+/** Whether the OpenSSL route can work modulo m at all (odd, 512..10000 bits). */
+export function opensslAccepts(m: bigint): boolean {
+  if ((m & 1n) === 0n) return false; // Montgomery needs an odd modulus
   const bits = bitLength(m);
-  if (bits < OPENSSL_MIN_MODULUS_BITS || bits > OPENSSL_MAX_MODULUS_BITS) return 'bigint';
-  return 'openssl';
+  return bits >= OPENSSL_MIN_MODULUS_BITS && bits <= OPENSSL_MAX_MODULUS_BITS;
 }
 
-function modPowOpenssl(b: bigint, e: bigint, m: bigint): bigint {
-  const dh = createDiffieHellman(bigintToBuffer(m), bigintToBuffer(b));
-  dh.setPrivateKey(bigintToBuffer(e));
-  const out = dh.generateKeys();
-  // The result is big-endian and not zero-padded; an empty buffer would mean 0, which cannot
-  // happen for a base coprime to m but is handled anyway.
-  return out.length === 0 ? 0n : BigInt('0x' + out.toString('hex'));
+/**
+ * The path taken for a base already reduced mod m and an exponent ≥ 0. Exposed so tests and
+ * benchmarks can assert that the fast path really runs.
+ */
+export function modPowRoute(reducedBase: bigint, exp: bigint, m: bigint): ModPowPath {
+  // Trivial cases, and the bases OpenSSL's public-key check refuses (≤ 1 and ≥ m − 1).
+  if (exp === 0n || reducedBase < 2n || reducedBase >= m - 1n) return 'bigint';
+  return opensslAccepts(m) ? 'openssl' : 'bigint';
+}
+
+/**
+ * Modular exponentiation modulo one fixed modulus, with OpenSSL's Montgomery context created once.
+ * @example const ctx = new ModContext(p); ctx.pow(3n, 5n)
+ */
+export class ModContext {
+  private dh: DiffieHellman | undefined;
+  private readonly bytes: number;
+
+  /** @throws InvalidArgs if m ≤ 0. */
+  constructor(readonly m: bigint) {
+    if (m <= 0n) throw new InvalidArgs('m', 'modulus must be positive');
+    this.bytes = Math.ceil(bitLength(m) / 8);
+  }
+
+  /** base^exp mod m with the path used; a negative exponent inverts the base first. */
+  powWithPath(base: bigint, exp: bigint): { value: bigint; path: ModPowPath } {
+    const m = this.m;
+    if (m === 1n) return { value: 0n, path: 'bigint' };
+    let b = mod(base, m);
+    let e = exp;
+    if (e < 0n) {
+      b = modInverse(b, m);
+      e = -e;
+    }
+    if (e === 0n) return { value: 1n, path: 'bigint' };
+    if (b === 0n || b === 1n) return { value: b, path: 'bigint' };
+    if (b === m - 1n) return { value: (e & 1n) === 0n ? 1n : b, path: 'bigint' }; // (−1)^e
+    if (modPowRoute(b, e, m) === 'openssl') {
+      try {
+        return { value: this.openssl(b, e), path: 'openssl' };
+      } catch {
+        // Defensive: an OpenSSL refusal we did not predict. Correctness first; the tests pin the
+        // cases that must take the fast path, so a silent permanent fallback cannot go unnoticed.
+      }
+    }
+    return { value: modPowBigint(b, e, m), path: 'bigint' };
+  }
+
+  /** base^exp mod m (see {@link ModContext.powWithPath}). */
+  pow(base: bigint, exp: bigint): bigint {
+    return this.powWithPath(base, exp).value;
+  }
+
+  private openssl(b: bigint, e: bigint): bigint {
+    // DH "shared secret" = peerPublic^private mod prime: here b^e mod m. The output is zero-padded
+    // to the modulus length; BigInt parsing does not care.
+    this.dh ??= createDiffieHellman(bigintToBuffer(this.m), Buffer.from([2]));
+    this.dh.setPrivateKey(bigintToBuffer(e));
+    const out = this.dh.computeSecret(bigintToFixedBuffer(b, this.bytes));
+    return BigInt('0x' + out.toString('hex'));
+  }
+}
+
+/** Bound on the shared context cache (public moduli only: peers' N, N², N̂). */
+const CACHE_LIMIT = 64;
+const shared = new Map<bigint, ModContext>();
+
+function sharedContext(m: bigint): ModContext {
+  let ctx = shared.get(m);
+  if (ctx) {
+    shared.delete(m); // LRU: re-insert as most recent
+  } else {
+    ctx = new ModContext(m);
+    if (shared.size >= CACHE_LIMIT) shared.delete(shared.keys().next().value!);
+  }
+  shared.set(m, ctx);
+  return ctx;
 }
 
 /**
  * `base^exp mod m` with the path that computed it. A negative exponent means the inverse of base
- * raised to |exp| (throws if base is not invertible mod m).
+ * raised to |exp|. Uses the shared context cache: **m must be public** (see the module doc).
  * @throws InvalidArgs if m ≤ 0, or exp < 0 with gcd(base, m) ≠ 1.
  */
 export function modPowWithPath(
@@ -77,28 +153,13 @@ export function modPowWithPath(
   m: bigint
 ): { value: bigint; path: ModPowPath } {
   if (m <= 0n) throw new InvalidArgs('m', 'modulus must be positive');
-  if (m === 1n) return { value: 0n, path: 'bigint' };
-  let b = mod(base, m);
-  let e = exp;
-  if (e < 0n) {
-    b = modInverse(b, m);
-    e = -e;
-  }
-  if (e === 0n) return { value: 1n, path: 'bigint' };
-  if (b === 0n || b === 1n) return { value: b, path: 'bigint' };
-  if (modPowRoute(b, e, m) === 'openssl') {
-    try {
-      return { value: modPowOpenssl(b, e, m), path: 'openssl' };
-    } catch {
-      // Defensive: an OpenSSL refusal we did not predict. Correctness first; the tests pin the
-      // cases that must take the fast path, so a silent permanent fallback cannot go unnoticed.
-    }
-  }
-  return { value: modPowBigint(b, e, m), path: 'bigint' };
+  // Only moduli the fast path can use are worth a cached context.
+  if (!opensslAccepts(m)) return new ModContext(m).powWithPath(base, exp);
+  return sharedContext(m).powWithPath(base, exp);
 }
 
 /**
- * `base^exp mod m`, fast (OpenSSL Montgomery) where possible; see the module doc.
+ * `base^exp mod m` for a **public** modulus m, fast where possible; see the module doc.
  * @example modPow(3n, 5n, 7n) // 5n
  */
 export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
@@ -215,11 +276,21 @@ export interface Crt {
   readonly modulus: bigint;
   /** m1^{-1} mod m2 */
   readonly m1InvMod2: bigint;
+  /** Private exponentiation contexts mod m1 and mod m2 (secret moduli stay out of the cache). */
+  readonly ctx1: ModContext;
+  readonly ctx2: ModContext;
 }
 
 /** Build a {@link Crt} context. @throws InvalidArgs if the factors are not coprime. */
 export function crtContext(m1: bigint, m2: bigint): Crt {
-  return { m1, m2, modulus: m1 * m2, m1InvMod2: modInverse(m1, m2) };
+  return {
+    m1,
+    m2,
+    modulus: m1 * m2,
+    m1InvMod2: modInverse(m1, m2),
+    ctx1: new ModContext(m1),
+    ctx2: new ModContext(m2),
+  };
 }
 
 /** Garner recombination: the x mod m1·m2 with x ≡ r1 (mod m1), x ≡ r2 (mod m2). */
@@ -242,28 +313,31 @@ export function modPowCrt(
   if (exp < 0n) return modPowCrt(crt, modInverse(base, crt.modulus), -exp, orders);
   const e1 = orders ? exp % orders[0] : exp;
   const e2 = orders ? exp % orders[1] : exp;
-  const r1 = modPow(mod(base, crt.m1), e1, crt.m1);
-  const r2 = modPow(mod(base, crt.m2), e2, crt.m2);
+  const r1 = crt.ctx1.pow(base, e1);
+  const r2 = crt.ctx2.pow(base, e2);
   return crtCombine(crt, r1, r2);
 }
 
 /**
  * Square root of a quadratic residue a modulo a Blum prime p (p ≡ 3 mod 4): a^{(p+1)/4} mod p.
- * The caller must know a is a QR mod p; the result is the root that is itself a QR.
+ * The caller must know a is a QR mod p; the result is the root that is itself a QR. Pass the
+ * prime's own {@link ModContext} (p is secret).
  */
-export function sqrtModBlumPrime(a: bigint, p: bigint): bigint {
-  return modPow(mod(a, p), (p + 1n) >> 2n, p);
+export function sqrtModBlumPrime(a: bigint, p: ModContext): bigint {
+  return p.pow(a, (p.m + 1n) >> 2n);
 }
 
 /**
  * The square root of a mod N = p·q (p, q Blum primes) that is itself a quadratic residue, or
- * `undefined` if a is not a QR mod N. Applying it twice gives the 4th root Πmod needs (§4.3).
+ * `undefined` if a is not a QR mod N; `crt` is the key's context over (p, q). Applying it twice gives the 4th root Πmod needs (§4.3).
  */
-export function blumSqrt(a: bigint, p: bigint, q: bigint, crt: Crt): bigint | undefined {
+export function blumSqrt(a: bigint, crt: Crt): bigint | undefined {
+  const p = crt.m1;
+  const q = crt.m2;
   const ap = mod(a, p);
   const aq = mod(a, q);
-  const rp = sqrtModBlumPrime(ap, p);
-  const rq = sqrtModBlumPrime(aq, q);
+  const rp = sqrtModBlumPrime(ap, crt.ctx1);
+  const rq = sqrtModBlumPrime(aq, crt.ctx2);
   if ((rp * rp) % p !== ap || (rq * rq) % q !== aq) return undefined;
   return crtCombine(crt, rp, rq);
 }

@@ -13,7 +13,8 @@
  *   separately, SECURITY.md §1.5–1.7).
  *
  * Own-key operations (encrypt, decrypt, nonce recovery) use CRT and the fast modexp: ~3× over a
- * plain modexp mod N² (STACK.md). JavaScript BigInt is not constant-time; see docs/math.md.
+ * plain modexp mod N² (STACK.md). The secret moduli p, q, p², q² get exponentiation contexts owned
+ * by the key (never the shared cache of `modPow`, which is for public moduli). JavaScript BigInt is not constant-time; see docs/math.md.
  * @module
  */
 import { checkPrimeSync } from 'node:crypto';
@@ -184,8 +185,8 @@ export class PaillierSecretKey extends PaillierPublicKey {
 
   /** ρ^N mod N² via CRT (ρ coprime to N, so exponents reduce mod p(p−1) and q(q−1)). */
   override nonceToN(rho: bigint): bigint {
-    const rp = modPow(mod(rho, this.p2), this.N % (this.p * (this.p - 1n)), this.p2);
-    const rq = modPow(mod(rho, this.q2), this.N % (this.q * (this.q - 1n)), this.q2);
+    const rp = this.crtN2.ctx1.pow(rho, this.N % (this.p * (this.p - 1n)));
+    const rq = this.crtN2.ctx2.pow(rho, this.N % (this.q * (this.q - 1n)));
     return crtCombine(this.crtN2, rp, rq);
   }
 
@@ -199,8 +200,8 @@ export class PaillierSecretKey extends PaillierPublicKey {
   decryptRaw(c: bigint): bigint {
     if (!this.isValidCiphertext(c)) throw new InvalidArgs('ciphertext', 'not a valid ciphertext');
     const { p, q } = this;
-    const up = modPow(mod(c, this.p2), p - 1n, this.p2);
-    const uq = modPow(mod(c, this.q2), q - 1n, this.q2);
+    const up = this.crtN2.ctx1.pow(c, p - 1n);
+    const uq = this.crtN2.ctx2.pow(c, q - 1n);
     const mp = mod(((up - 1n) / p) * this.hp, p);
     const mq = mod(((uq - 1n) / q) * this.hq, q);
     return crtCombine(this.crtN, mp, mq);
@@ -224,8 +225,8 @@ export class PaillierSecretKey extends PaillierPublicKey {
   /** The unique N-th root of x ∈ Z*_N modulo N (CRT over p, q). */
   rootN(x: bigint): bigint {
     const e = this.nInvPhi;
-    const rp = modPow(mod(x, this.p), e % (this.p - 1n), this.p);
-    const rq = modPow(mod(x, this.q), e % (this.q - 1n), this.q);
+    const rp = this.crtN.ctx1.pow(x, e % (this.p - 1n));
+    const rq = this.crtN.ctx2.pow(x, e % (this.q - 1n));
     return crtCombine(this.crtN, rp, rq);
   }
 }

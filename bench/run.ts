@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [-- --quick] [-- only=<name>,…]`: prints one JSON line per figure.
+ * Benchmarks: modexp, paillier, proofs, peer-verify.
+ */
+import '../protocol/params.js';
+import { benchModexp } from './modexp.js';
+import { benchPaillier } from './paillier.js';
+import { note } from './harness.js';
+
+const all: Record<string, () => void | Promise<void>> = {
+  modexp: benchModexp,
+  paillier: benchPaillier,
+};
+
+const only = process.argv.find((a) => a.startsWith('only='))?.slice(5).split(',');
+for (const name of only ?? Object.keys(all)) {
+  const fn = all[name];
+  if (!fn) {
+    process.stderr.write(`unknown benchmark ${name}; known: ${Object.keys(all).join(', ')}\n`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  await fn();
+  note(`${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
