@@ -8,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
@@ -19,8 +22,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['node:fs', 'fs', 'node:fs/promises', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:worker_threads', 'level', 'pino', 'libp2p'].map((name) => ({ name, message: 'protocol/ must stay pure (no I/O)' })),
-          patterns: [{ group: ['@libp2p/*', 'level*', 'pino*'], message: 'protocol/ must stay pure (no I/O)' }],
+          paths: [
+            'node:fs',
+            'fs',
+            'node:fs/promises',
+            'node:net',
+            'node:http',
+            'node:https',
+            'node:child_process',
+            'node:worker_threads',
+            'level',
+            'pino',
+            'libp2p',
+          ].map((name) => ({ name, message: 'protocol/ must stay pure (no I/O)' })),
+          patterns: [
+            {
+              group: ['@libp2p/*', 'level*', 'pino*'],
+              message: 'protocol/ must stay pure (no I/O)',
+            },
+          ],
         },
       ],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch'],

@@ -24,7 +24,10 @@ export interface Figure {
 export const QUICK = process.argv.includes('--quick');
 
 /** Median time per call of `fn`, in milliseconds. */
-export function measure(fn: () => unknown, opts: MeasureOptions = {}): { medianMs: number; samples: number } {
+export function measure(
+  fn: () => unknown,
+  opts: MeasureOptions = {}
+): { medianMs: number; samples: number } {
   const samples = opts.samples ?? (QUICK ? 3 : 5);
   const minSampleMs = opts.minSampleMs ?? (QUICK ? 100 : 400);
   fn(); // warm-up (JIT, caches)
@@ -32,7 +35,7 @@ export function measure(fn: () => unknown, opts: MeasureOptions = {}): { medianM
   for (let s = 0; s < samples; s++) {
     let n = 0;
     const start = performance.now();
-    let elapsed = 0;
+    let elapsed: number;
     do {
       fn();
       n++;

@@ -24,7 +24,8 @@ export function benchModexp(): void {
       const exp = sampleBelow(rng, 1n << BigInt(expBits));
       const fast = modPowWithPath(base, exp, m);
       if (fast.path !== 'openssl') throw new Bug('benchmark expected the OpenSSL path');
-      if (fast.value !== modPowBigint(base, exp, m)) throw new Bug('fast modexp disagrees with BigInt');
+      if (fast.value !== modPowBigint(base, exp, m))
+        throw new Bug('fast modexp disagrees with BigInt');
       const f = measure(() => modPowWithPath(base, exp, m));
       const b = measure(() => modPowBigint(base, exp, m), { samples: 3 });
       report({

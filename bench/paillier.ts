@@ -26,7 +26,13 @@ export function benchPaillier(): void {
     // paillier-bigint on the same primes: the independent oracle of the tests, here for speed.
     const pbPub = new paillierBigint.PublicKey(key.N, key.N + 1n);
     const lambda = key.phi;
-    const pbPriv = new paillierBigint.PrivateKey(lambda, modInv(lambda, key.N), pbPub, key.p, key.q);
+    const pbPriv = new paillierBigint.PrivateKey(
+      lambda,
+      modInv(lambda, key.N),
+      pbPub,
+      key.p,
+      key.q
+    );
     const mm = ((m % key.N) + key.N) % key.N;
     const pbEnc = measure(() => pbPub.encrypt(mm, rho), { samples: 3 });
     const pbDec = measure(() => pbPriv.decrypt(c), { samples: 3 });

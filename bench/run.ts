@@ -12,7 +12,10 @@ const all: Record<string, () => void | Promise<void>> = {
   paillier: benchPaillier,
 };
 
-const only = process.argv.find((a) => a.startsWith('only='))?.slice(5).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('only='))
+  ?.slice(5)
+  .split(',');
 for (const name of only ?? Object.keys(all)) {
   const fn = all[name];
   if (!fn) {

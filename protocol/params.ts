@@ -112,7 +112,10 @@ export function assertLevelSound(level: SecurityLevel): void {
   check(n - 2 >= Math.max(2 * (ell + eps) + 1, ellPrime + eps + 1), 'C9 MtA no-wrap');
   for (let t = 1; t <= MAX_PARTIES; t++) {
     for (const kind of ['delta', 'sigma'] as const) {
-      check(n - 2 >= decBoundBits(level, kind, t) + eps + 1, `C1/C9 Πdec no-wrap (${kind}, t=${t})`);
+      check(
+        n - 2 >= decBoundBits(level, kind, t) + eps + 1,
+        `C1/C9 Πdec no-wrap (${kind}, t=${t})`
+      );
     }
   }
   check(level.m >= 112, 'm ≥ 112 (Fiat–Shamir grinding, CGGMP.md Decisions)');
@@ -125,7 +128,9 @@ for (const level of Object.values(LEVELS)) assertLevelSound(level);
  * @throws InvalidArgs for an unknown name.
  */
 export function levelByName(name: string): SecurityLevel {
-  const level = (LEVELS as Record<string, SecurityLevel | undefined>)[name];
-  if (!level) throw new InvalidArgs('level', `unknown security level ${JSON.stringify(name)}`);
-  return level;
+  // Own keys only: a plain lookup would also find toString, constructor, __proto__…
+  if (!Object.hasOwn(LEVELS, name)) {
+    throw new InvalidArgs('level', `unknown security level ${JSON.stringify(name)}`);
+  }
+  return LEVELS[name as SecurityLevelName];
 }

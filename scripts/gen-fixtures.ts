@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     // Two pairs at a time: each pair already runs its two primes in parallel on the thread pool.
     while (pairs.length < count) {
       const batch = Math.min(2, count - pairs.length);
-      pairs.push(...(await Promise.all(Array.from({ length: batch }, () => generatePrimePair(level)))));
+      pairs.push(
+        ...(await Promise.all(Array.from({ length: batch }, () => generatePrimePair(level))))
+      );
       process.stderr.write(
         `${level.name}: ${pairs.length}/${count} pairs (${((Date.now() - started) / 1000).toFixed(1)} s)\n`
       );

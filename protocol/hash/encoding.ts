@@ -53,11 +53,14 @@ export class Encoder {
 
   /** A length-prefixed byte string. */
   bytes(b: Uint8Array): this {
-    this.parts.push(u32(b.length), b);
+    // Copy: a caller mutating its buffer later must not change what was absorbed.
+    this.parts.push(u32(b.length), b.slice());
     return this;
   }
   /** A length-prefixed UTF-8 string (tags, names). */
   str(s: string): this {
+    // A lone surrogate would be replaced by U+FFFD: two strings, one encoding.
+    if (/\p{Cs}/u.test(s)) throw new InvalidArgs('string', 'ill-formed UTF-16 (lone surrogate)');
     return this.bytes(utf8.encode(s));
   }
   /** A domain tag: same encoding as {@link Encoder.str}, named for readability. */
@@ -110,7 +113,7 @@ export class Encoder {
   }
   /** Raw bytes already in canonical form (a nested, self-delimiting encoding). */
   raw(b: Uint8Array): this {
-    this.parts.push(b);
+    this.parts.push(b.slice());
     return this;
   }
   /** The concatenated encoding. */
@@ -181,7 +184,8 @@ export class Decoder {
   nat(field = 'nat', maxBits?: number): bigint {
     const maxBytes = maxBits === undefined ? this.maxFieldBytes : Math.ceil(maxBits / 8);
     const b = this.bytes(field, maxBytes);
-    if (b.length > 0 && b[0] === 0) throw new DecodeError(field, 'non-minimal integer (leading zero)');
+    if (b.length > 0 && b[0] === 0)
+      throw new DecodeError(field, 'non-minimal integer (leading zero)');
     const x = bytesToBigint(b);
     if (maxBits !== undefined && x >> BigInt(maxBits) !== 0n) {
       throw new DecodeError(field, `integer exceeds ${maxBits} bits`);
@@ -213,7 +217,8 @@ export class Decoder {
     if (exactly !== undefined && count !== exactly) {
       throw new DecodeError(field, `expected exactly ${exactly} entries, got ${count}`);
     }
-    if (count > this.maxList) throw new DecodeError(field, `list of ${count} exceeds ${this.maxList}`);
+    if (count > this.maxList)
+      throw new DecodeError(field, `list of ${count} exceeds ${this.maxList}`);
     const out: T[] = [];
     for (let i = 0; i < count; i++) out.push(each(this, i));
     return out;
@@ -242,7 +247,11 @@ export function encode(write: (enc: Encoder) => void): Uint8Array {
  * Decode `bytes` completely with `read` (trailing bytes rejected).
  * @throws DecodeError on any non-canonical input.
  */
-export function decodeAll<T>(bytes: Uint8Array, read: (dec: Decoder) => T, limits?: DecodeLimits): T {
+export function decodeAll<T>(
+  bytes: Uint8Array,
+  read: (dec: Decoder) => T,
+  limits?: DecodeLimits
+): T {
   const dec = new Decoder(bytes, limits);
   const value = read(dec);
   dec.end();

@@ -57,33 +57,41 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  */
 export function validateSessionIdInputs(x: SessionIdInputs): void {
   const { t, n } = x;
-  if (!Number.isInteger(n) || n < 2 || n > MAX_PARTIES) throw new InvalidArgs('n', `must be in [2, ${MAX_PARTIES}]`);
+  if (!Number.isInteger(n) || n < 2 || n > MAX_PARTIES)
+    throw new InvalidArgs('n', `must be in [2, ${MAX_PARTIES}]`);
   if (!Number.isInteger(t) || t < 2 || t > n) throw new InvalidArgs('t', 'must be in [2, n]');
   if (x.roster.length !== n) throw new InvalidArgs('roster', 'must have n entries');
   x.roster.forEach((r, i) => {
     if (r.partyId.length < 1 || r.partyId.length > 128) {
       throw new InvalidArgs(`roster[${i}].partyId`, 'must be 1..128 bytes');
     }
-    if (r.publicKey.length !== 32) throw new InvalidArgs(`roster[${i}].publicKey`, 'must be 32 bytes');
+    if (r.publicKey.length !== 32)
+      throw new InvalidArgs(`roster[${i}].publicKey`, 'must be 32 bytes');
     if (i > 0 && compareBytes(x.roster[i - 1]!.partyId, r.partyId) >= 0) {
       throw new InvalidArgs('roster', 'must be sorted by party id with no duplicates');
     }
   });
   const needsSigners = x.protocol === 'presign' || x.protocol === 'sign';
   if (needsSigners !== (x.signers !== undefined)) {
-    throw new InvalidArgs('signers', needsSigners ? 'required for presign/sign' : 'only for presign/sign');
+    throw new InvalidArgs(
+      'signers',
+      needsSigners ? 'required for presign/sign' : 'only for presign/sign'
+    );
   }
   if (x.signers) {
     if (x.signers.length !== t) throw new InvalidArgs('signers', 'must have exactly t entries');
     x.signers.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < 0 || s >= n) throw new InvalidArgs(`signers[${i}]`, 'not a roster index');
-      if (i > 0 && s <= x.signers![i - 1]!) throw new InvalidArgs('signers', 'must be strictly increasing');
+      if (!Number.isInteger(s) || s < 0 || s >= n)
+        throw new InvalidArgs(`signers[${i}]`, 'not a roster index');
+      if (i > 0 && s <= x.signers![i - 1]!)
+        throw new InvalidArgs('signers', 'must be strictly increasing');
     });
   }
   if ((x.keyId === undefined) !== (x.protocol === 'keygen' || x.protocol === 'aux-info')) {
     throw new InvalidArgs('keyId', 'required exactly for presign/sign');
   }
-  if (x.keyId && (x.keyId.length < 1 || x.keyId.length > 64)) throw new InvalidArgs('keyId', 'must be 1..64 bytes');
+  if (x.keyId && (x.keyId.length < 1 || x.keyId.length > 64))
+    throw new InvalidArgs('keyId', 'must be 1..64 bytes');
   if (!Number.isInteger(x.keyEpoch) || x.keyEpoch < 0 || x.keyEpoch > 0xffffffff) {
     throw new InvalidArgs('keyEpoch', 'must be a u32');
   }

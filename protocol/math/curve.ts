@@ -79,7 +79,8 @@ export function decodePoint(bytes: Uint8Array, field = 'point', allowIdentity = 
     if (!allowIdentity) throw new DecodeError(field, 'identity point is not allowed here');
     return IDENTITY;
   }
-  if (bytes.length !== POINT_BYTES) throw new DecodeError(field, 'expected a 33-byte compressed point');
+  if (bytes.length !== POINT_BYTES)
+    throw new DecodeError(field, 'expected a 33-byte compressed point');
   if (bytes[0] !== 2 && bytes[0] !== 3) throw new DecodeError(field, 'bad compressed-point prefix');
   const x = bytesToBigint(bytes.subarray(1));
   if (x >= FIELD_PRIME) throw new DecodeError(field, 'x coordinate not below the field prime');

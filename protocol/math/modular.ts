@@ -101,12 +101,16 @@ export class ModContext {
     if (b === 0n || b === 1n) return { value: b, path: 'bigint' };
     if (b === m - 1n) return { value: (e & 1n) === 0n ? 1n : b, path: 'bigint' }; // (−1)^e
     if (modPowRoute(b, e, m) === 'openssl') {
-      try {
-        return { value: this.openssl(b, e), path: 'openssl' };
-      } catch {
-        // Defensive: an OpenSSL refusal we did not predict. Correctness first; the tests pin the
-        // cases that must take the fast path, so a silent permanent fallback cannot go unnoticed.
+      const z = this.tryOpenssl(b, e);
+      if (z !== undefined) return { value: z, path: 'openssl' };
+      // OpenSSL 3 refuses a DH secret Z ∈ {0, 1, m−1} (SP 800-56A). Here e ≥ 2 (b^1 = b is never
+      // refused), so compute y = b^(e−1) and Z = y·b; Z must then be one of the refused values.
+      const y = this.tryOpenssl(b, e - 1n);
+      if (y !== undefined) {
+        const value = (y * b) % m;
+        if (value === 0n || value === 1n || value === m - 1n) return { value, path: 'openssl' };
       }
+      // Defensive: an OpenSSL refusal we did not predict. Correctness first.
     }
     return { value: modPowBigint(b, e, m), path: 'bigint' };
   }
@@ -116,15 +120,30 @@ export class ModContext {
     return this.powWithPath(base, exp).value;
   }
 
+  private tryOpenssl(b: bigint, e: bigint): bigint | undefined {
+    try {
+      return this.openssl(b, e);
+    } catch {
+      return undefined;
+    }
+  }
+
   private openssl(b: bigint, e: bigint): bigint {
     // DH "shared secret" = peerPublic^private mod prime: here b^e mod m. The output is zero-padded
     // to the modulus length; BigInt parsing does not care.
     this.dh ??= createDiffieHellman(bigintToBuffer(this.m), Buffer.from([2]));
     this.dh.setPrivateKey(bigintToBuffer(e));
-    const out = this.dh.computeSecret(bigintToFixedBuffer(b, this.bytes));
-    return BigInt('0x' + out.toString('hex'));
+    try {
+      const out = this.dh.computeSecret(bigintToFixedBuffer(b, this.bytes));
+      return BigInt('0x' + out.toString('hex'));
+    } finally {
+      // The exponent may be secret (λ, nonces): do not leave it in a long-lived (cached) context.
+      this.dh.setPrivateKey(ONE);
+    }
   }
 }
+
+const ONE = Buffer.from([1]);
 
 /** Bound on the shared context cache (public moduli only: peers' N, N², N̂). */
 const CACHE_LIMIT = 64;
@@ -236,7 +255,7 @@ export function isqrt(n: bigint): bigint {
 /** ⌊n^(1/k)⌋ for n ≥ 0, k ≥ 1. */
 export function iroot(n: bigint, k: number): bigint {
   if (n < 0n) throw new InvalidArgs('n', 'must be non-negative');
-  if (k < 1) throw new InvalidArgs('k', 'must be ≥ 1');
+  if (!Number.isInteger(k) || k < 1) throw new InvalidArgs('k', 'must be an integer ≥ 1');
   if (n < 2n || k === 1) return n;
   const K = BigInt(k);
   let x = 1n << BigInt(Math.ceil(bitLength(n) / k));

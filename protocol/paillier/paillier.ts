@@ -61,14 +61,22 @@ export class PaillierError extends Error {
 export function validatePublicModulus(N: bigint, level: SecurityLevel): void {
   const bits = bitLength(N);
   if (bits < level.modulusBits - 1) {
-    throw new PaillierError('modulus-too-small', `modulus has ${bits} bits, below ${level.modulusBits - 1}`);
+    throw new PaillierError(
+      'modulus-too-small',
+      `modulus has ${bits} bits, below ${level.modulusBits - 1}`
+    );
   }
   if (bits > level.modulusBits) {
-    throw new PaillierError('modulus-too-large', `modulus has ${bits} bits, above ${level.modulusBits}`);
+    throw new PaillierError(
+      'modulus-too-large',
+      `modulus has ${bits} bits, above ${level.modulusBits}`
+    );
   }
   if ((N & 1n) === 0n) throw new PaillierError('modulus-even', 'modulus is even');
-  if (checkPrimeSync(N, { checks: 20 })) throw new PaillierError('modulus-prime', 'modulus is prime');
-  if (isPerfectPower(N)) throw new PaillierError('modulus-perfect-power', 'modulus is a perfect power');
+  if (checkPrimeSync(N, { checks: 20 }))
+    throw new PaillierError('modulus-prime', 'modulus is prime');
+  if (isPerfectPower(N))
+    throw new PaillierError('modulus-perfect-power', 'modulus is a perfect power');
 }
 
 /** A Paillier public key (ours or a peer's), with the homomorphic operations. */
@@ -131,7 +139,8 @@ export class PaillierPublicKey {
     if (c <= 0n || c >= this.N2) {
       throw new PaillierError('ciphertext-out-of-range', 'ciphertext not in (0, N²)');
     }
-    if (gcd(c, this.N) !== 1n) throw new PaillierError('ciphertext-not-unit', 'gcd(ciphertext, N) ≠ 1');
+    if (gcd(c, this.N) !== 1n)
+      throw new PaillierError('ciphertext-not-unit', 'gcd(ciphertext, N) ≠ 1');
   }
 
   /** Whether x ∈ Z*_N. */
@@ -240,20 +249,28 @@ export function assertSafePrime(p: bigint, bits: number, field = 'p'): void {
   if (bitLength(p) !== bits) throw new InvalidArgs(field, `must have exactly ${bits} bits`);
   if ((p & 3n) !== 3n) throw new InvalidArgs(field, 'must be ≡ 3 (mod 4)');
   if (!checkPrimeSync(p, { checks: 32 })) throw new InvalidArgs(field, 'is not prime');
-  if (!checkPrimeSync((p - 1n) >> 1n, { checks: 32 })) throw new InvalidArgs(field, 'is not a safe prime');
+  if (!checkPrimeSync((p - 1n) >> 1n, { checks: 32 }))
+    throw new InvalidArgs(field, 'is not a safe prime');
 }
 
 /**
  * Our Paillier key from two safe primes of the level's size, after checking them.
  * @throws InvalidArgs if a prime fails its check, p = q, or N falls outside the level's window.
  */
-export function paillierKeyFromPrimes(p: bigint, q: bigint, level: SecurityLevel): PaillierSecretKey {
+export function paillierKeyFromPrimes(
+  p: bigint,
+  q: bigint,
+  level: SecurityLevel
+): PaillierSecretKey {
   if (p === q) throw new InvalidArgs('q', 'must differ from p');
   assertSafePrime(p, level.primeBits, 'p');
   assertSafePrime(q, level.primeBits, 'q');
   const bits = bitLength(p * q);
   if (bits < level.modulusBits - 1 || bits > level.modulusBits) {
-    throw new InvalidArgs('p·q', `modulus must have ${level.modulusBits - 1} or ${level.modulusBits} bits`);
+    throw new InvalidArgs(
+      'p·q',
+      `modulus must have ${level.modulusBits - 1} or ${level.modulusBits} bits`
+    );
   }
   return new PaillierSecretKey(p, q);
 }

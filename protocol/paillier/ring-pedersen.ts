@@ -8,12 +8,13 @@
  * @module
  */
 import { InvalidArgs } from '../errors.js';
-import { gcd, mod, modPow } from '../math/modular.js';
+import { gcd, jacobi, mod, modPow, modPowCrt } from '../math/modular.js';
 import { sampleBelow, sampleUnit, systemRng, type Rng } from '../math/sample.js';
 import type { PaillierSecretKey } from './paillier.js';
 
 /** Why a peer's ring-Pedersen parameters were refused. */
-export type RingPedersenRejection = 's-not-unit' | 't-not-unit' | 's-trivial' | 't-trivial' | 's-equals-t';
+export type RingPedersenRejection =
+  's-not-unit' | 't-not-unit' | 's-trivial' | 't-trivial' | 's-equals-t';
 
 /** A refused set of ring-Pedersen parameters. */
 export class RingPedersenError extends Error {
@@ -64,14 +65,18 @@ export function validateRingPedersen(R: RingPedersenParams): void {
  * Fresh own ring-Pedersen parameters over our Paillier modulus.
  * @param rng randomness for r and λ (defaults to the system CSPRNG)
  */
-export function generateRingPedersen(key: PaillierSecretKey, rng: Rng = systemRng): RingPedersenSecret {
+export function generateRingPedersen(
+  key: PaillierSecretKey,
+  rng: Rng = systemRng
+): RingPedersenSecret {
   const N = key.N;
   const phi = key.phi;
   for (;;) {
     const r = sampleUnit(rng, N);
     const t = (r * r) % N;
     const lambda = sampleBelow(rng, phi);
-    const s = modPow(t, lambda, N);
+    // s = t^λ via the key's own CRT contexts: λ is secret, keep it out of the shared cache.
+    const s = modPowCrt(key.crtN, t, lambda, [key.p - 1n, key.q - 1n]);
     // Redraw the (negligible) degenerate cases so our own parameters always pass a peer's checks.
     if (t === 1n || t === N - 1n || s === 1n || s === N - 1n || s === t) continue;
     return { N, s, t, lambda, phi };
@@ -89,7 +94,21 @@ export function ringPedersenFromSecret(
   s: bigint
 ): RingPedersenSecret {
   if (mod(lambda, key.phi) !== lambda) throw new InvalidArgs('lambda', 'must be in [0, φ(N))');
-  if (modPow(t, lambda, key.N) !== s) throw new InvalidArgs('s', 'does not equal t^λ mod N');
+  try {
+    validateRingPedersen({ N: key.N, s, t });
+  } catch (err) {
+    throw new InvalidArgs('t, s', (err as Error).message);
+  }
+  // t must be a quadratic residue (t = r²): Jacobi +1 modulo each prime factor.
+  if (jacobi(t, key.p) !== 1 || jacobi(t, key.q) !== 1) {
+    throw new InvalidArgs('t', 'is not a quadratic residue mod N');
+  }
+  if (
+    key.crtN.ctx1.pow(t, lambda % (key.p - 1n)) !== s % key.p ||
+    key.crtN.ctx2.pow(t, lambda % (key.q - 1n)) !== s % key.q
+  ) {
+    throw new InvalidArgs('s', 'does not equal t^λ mod N');
+  }
   return { N: key.N, s, t, lambda, phi: key.phi };
 }
 

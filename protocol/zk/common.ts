@@ -52,7 +52,8 @@ export interface ProofFailure {
 }
 
 /** Result of verifying a proof. */
-export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly failure: ProofFailure };
+export type VerifyResult =
+  { readonly ok: true } | { readonly ok: false; readonly failure: ProofFailure };
 
 /** The success value. */
 export const OK: VerifyResult = Object.freeze({ ok: true });

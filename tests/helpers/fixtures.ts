@@ -5,15 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  PaillierSecretKey,
-  paillierKeyFromPrimes,
-} from '../../protocol/paillier/paillier.js';
+import type { PaillierSecretKey } from '../../protocol/paillier/paillier.js';
+import { paillierKeyFromPrimes } from '../../protocol/paillier/paillier.js';
 import {
   generateRingPedersen,
   type RingPedersenSecret,
 } from '../../protocol/paillier/ring-pedersen.js';
-import { LEVEL112, LEVEL128, type SecurityLevel, type SecurityLevelName } from '../../protocol/params.js';
+import {
+  LEVEL112,
+  LEVEL128,
+  type SecurityLevel,
+  type SecurityLevelName,
+} from '../../protocol/params.js';
 import { seededRng } from './rng.js';
 
 interface PrimesFile {

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgs } from '../../../protocol/errors.js';
-import {
-  computeSessionId,
-  type SessionIdInputs,
-} from '../../../protocol/hash/session-id.js';
+import { computeSessionId, type SessionIdInputs } from '../../../protocol/hash/session-id.js';
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
 const roster = [1, 2, 3].map((i) => ({ partyId: bytes(8, i), publicKey: bytes(32, 10 + i) }));
@@ -35,7 +32,10 @@ describe('session id (C12)', () => {
     ['signer set', { signers: [1, 2] }],
     ['level', { level: 'level112' }],
     ['nonce', { nonce: bytes(32, 6) }],
-    ['roster key', { roster: [roster[0]!, roster[1]!, { ...roster[2]!, publicKey: bytes(32, 99) }] }],
+    [
+      'roster key',
+      { roster: [roster[0]!, roster[1]!, { ...roster[2]!, publicKey: bytes(32, 99) }] },
+    ],
   ])('changes with the %s', (_f, patch) => {
     expect(computeSessionId({ ...presign, ...patch })).not.toEqual(sid);
   });
@@ -47,7 +47,12 @@ describe('session id (C12)', () => {
   });
 
   it('keygen has no key id and no signer set', () => {
-    const kg: SessionIdInputs = { ...presign, protocol: 'keygen', keyId: undefined, signers: undefined };
+    const kg: SessionIdInputs = {
+      ...presign,
+      protocol: 'keygen',
+      keyId: undefined,
+      signers: undefined,
+    };
     expect(computeSessionId(kg)).toHaveLength(32);
     expect(() => computeSessionId({ ...kg, signers: [0, 1] })).toThrow(/signers/);
     expect(() => computeSessionId({ ...kg, keyId: bytes(4, 1) })).toThrow(/keyId/);
@@ -60,7 +65,11 @@ describe('session id (C12)', () => {
     ['t > n', { t: 4 }, /\bt\b/],
     ['unsorted roster', { roster: [roster[1]!, roster[0]!, roster[2]!] }, /sorted/],
     ['duplicate party', { roster: [roster[0]!, roster[0]!, roster[2]!] }, /sorted/],
-    ['short public key', { roster: [roster[0]!, roster[1]!, { ...roster[2]!, publicKey: bytes(31, 1) }] }, /publicKey/],
+    [
+      'short public key',
+      { roster: [roster[0]!, roster[1]!, { ...roster[2]!, publicKey: bytes(31, 1) }] },
+      /publicKey/,
+    ],
     ['signer count ≠ t', { signers: [0, 1, 2] }, /signers/],
     ['signer out of range', { signers: [0, 3] }, /signers\[1\]/],
     ['signers not increasing', { signers: [2, 0] }, /increasing/],

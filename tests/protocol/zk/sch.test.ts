@@ -30,7 +30,10 @@ describe('Πsch', () => {
     ['z', { z: (proof.z + 1n) % CURVE_ORDER }],
   ])('a tampered %s fails the equation', (_f, patch) => {
     const r = verifySch(ctx, { X }, { ...proof, ...patch });
-    expect(r).toMatchObject({ ok: false, failure: { proof: 'sch', kind: 'equation', check: 'eq1' } });
+    expect(r).toMatchObject({
+      ok: false,
+      failure: { proof: 'sch', kind: 'equation', check: 'eq1' },
+    });
   });
 
   it('rejects z ≥ q as a range failure', () => {
