@@ -5,11 +5,14 @@
 import '../protocol/params.js';
 import { benchModexp } from './modexp.js';
 import { benchPaillier } from './paillier.js';
+import { benchPeerVerify, benchProofs } from './proofs.js';
 import { note } from './harness.js';
 
 const all: Record<string, () => void | Promise<void>> = {
   modexp: benchModexp,
   paillier: benchPaillier,
+  proofs: benchProofs,
+  'peer-verify': benchPeerVerify,
 };
 
 const only = process.argv

@@ -11,7 +11,8 @@
  */
 import { shake256 } from '@noble/hashes/sha3.js';
 import { InvalidArgs } from '../errors.js';
-import { samplePm, sampleScalar, sampleUnit, type Rng } from '../math/sample.js';
+import { allUnits } from '../math/modular.js';
+import { sampleBelow, samplePm, sampleScalar, sampleUnit, type Rng } from '../math/sample.js';
 import { Encoder } from './encoding.js';
 
 /** Prefix of every domain tag. */
@@ -22,7 +23,7 @@ export const DIGEST_BYTES = 32;
 
 /** A squeezing SHAKE256 stream; also usable as an {@link Rng} for the rejection samplers. */
 export class XofStream {
-  private readonly h: ReturnType<typeof shake256.create>;
+  private h: ReturnType<typeof shake256.create>;
 
   constructor(input: Uint8Array) {
     this.h = shake256.create({});
@@ -55,8 +56,20 @@ export class XofStream {
     return out;
   }
 
-  /** m values uniform in Z*_N (Πmod's y_i), each drawn by rejection from this stream. */
+  /**
+   * m values uniform in Z*_N (Πmod's y_i), each drawn by rejection from this stream: y_i is the
+   * first value of [1, N) coprime to N after y_{i−1}.
+   *
+   * Fast path, same output: draw m candidates in [0, N) from a clone of the stream and check them
+   * all with one gcd ({@link allUnits}); only if one is 0 or not a unit (negligible for an honest
+   * N) run the per-value rejection from the saved state.
+   */
   challengeUnits(N: bigint, m: number): bigint[] {
+    const saved = this.h.clone();
+    const fast: bigint[] = [];
+    for (let i = 0; i < m; i++) fast.push(sampleBelow(this.rng, N));
+    if (allUnits(fast, N)) return fast;
+    this.h = saved;
     const out: bigint[] = [];
     for (let i = 0; i < m; i++) out.push(sampleUnit(this.rng, N));
     return out;

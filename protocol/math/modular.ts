@@ -193,6 +193,21 @@ export function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
+/**
+ * Whether every value is in Z*_N (0 < x < N and gcd(x, N) = 1), with one gcd in total: a prime
+ * factor of N divides some x_i iff it divides ∏ x_i mod N. A BigInt gcd at 3072 bits costs ~0.4 ms,
+ * a product step ~6 µs, so checking Πmod's 2m values this way saves ~100 ms per peer. Callers that
+ * must name the bad index re-check one by one when this returns false.
+ */
+export function allUnits(values: readonly bigint[], N: bigint): boolean {
+  let prod = 1n;
+  for (const x of values) {
+    if (x <= 0n || x >= N) return false;
+    prod = (prod * x) % N;
+  }
+  return gcd(prod, N) === 1n;
+}
+
 /** Extended Euclid: returns [g, x, y] with a·x + b·y = g = gcd(a, b) for a, b ≥ 0. */
 export function egcd(a: bigint, b: bigint): [bigint, bigint, bigint] {
   let [oldR, r] = [a, b];
@@ -275,13 +290,23 @@ export function iroot(n: bigint, k: number): bigint {
  */
 export function isPerfectPower(n: bigint): boolean {
   if (n < 4n) return false;
+  // n = a^k with k composite is also (a^(k/p))^p for a prime p | k: prime exponents suffice, and
+  // a ≥ 2 bounds k by bitlen(n). Skipping composite k makes the check ~10× cheaper at 3072 bits.
   const maxK = bitLength(n);
-  for (let k = 2; k <= maxK; k++) {
+  for (let k = 2; k <= maxK; k = nextPrime(k)) {
     const r = iroot(n, k);
     if (r < 2n) break;
     if (r ** BigInt(k) === n) return true;
   }
   return false;
+}
+
+function nextPrime(k: number): number {
+  for (let c = k + 1; ; c++) {
+    let prime = true;
+    for (let d = 2; d * d <= c && prime; d++) if (c % d === 0) prime = false;
+    if (prime) return c;
+  }
 }
 
 /**

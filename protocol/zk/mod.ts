@@ -24,6 +24,7 @@ import { DecodeError, InvalidArgs } from '../errors.js';
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
 import { bitLength } from '../math/bytes.js';
 import {
+  allUnits,
   blumSqrt,
   crtCombine,
   crtContext,
@@ -195,10 +196,18 @@ export function verifyMod(
   // modulo each of them for free (BitForge via tss-lib #323): never drop these two checks.
   if (!isUnitMod(w, N)) return fail(NAME, 'membership', 'w');
   if (jacobi(w, N) !== -1) return fail(NAME, 'membership', 'jacobi-w');
-  for (let i = 0; i < entries.length; i++) {
-    const { x, z } = entries[i]!;
-    if (!isUnitMod(x, N)) return fail(NAME, 'membership', `x[${i}]`);
-    if (!isUnitMod(z, N)) return fail(NAME, 'membership', `z[${i}]`);
+  // One gcd for all 2m values; one by one only to name the culprit index.
+  if (
+    !allUnits(
+      entries.flatMap(({ x, z }) => [x, z]),
+      N
+    )
+  ) {
+    for (let i = 0; i < entries.length; i++) {
+      const { x, z } = entries[i]!;
+      if (!isUnitMod(x, N)) return fail(NAME, 'membership', `x[${i}]`);
+      if (!isUnitMod(z, N)) return fail(NAME, 'membership', `z[${i}]`);
+    }
   }
   for (let i = 0; i < entries.length; i++) {
     const { a, b } = entries[i]!;

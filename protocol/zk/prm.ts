@@ -19,7 +19,7 @@
  */
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
 import { bitLength } from '../math/bytes.js';
-import { modPow, modPowCrt } from '../math/modular.js';
+import { allUnits, modPow, modPowCrt } from '../math/modular.js';
 import { sampleBelow, systemRng, type Rng } from '../math/sample.js';
 import type { PaillierSecretKey } from '../paillier/paillier.js';
 import {
@@ -145,8 +145,16 @@ export function verifyPrm(
   const { N, s, t } = stmt;
   const { entries } = proof;
   if (entries.length !== level.m) return fail(NAME, 'length', 'entries');
-  for (let i = 0; i < entries.length; i++) {
-    if (!isUnitMod(entries[i]!.A, N)) return fail(NAME, 'membership', `A[${i}]`);
+  // One gcd for all m values; one by one only to name the culprit index.
+  if (
+    !allUnits(
+      entries.map(({ A }) => A),
+      N
+    )
+  ) {
+    for (let i = 0; i < entries.length; i++) {
+      if (!isUnitMod(entries[i]!.A, N)) return fail(NAME, 'membership', `A[${i}]`);
+    }
   }
   for (let i = 0; i < entries.length; i++) {
     const { z } = entries[i]!;

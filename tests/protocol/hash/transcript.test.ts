@@ -15,6 +15,7 @@ import {
 } from '../../../protocol/hash/transcript.js';
 import { CURVE_ORDER, mulBase } from '../../../protocol/math/curve.js';
 import { gcd } from '../../../protocol/math/modular.js';
+import { sampleUnit } from '../../../protocol/math/sample.js';
 import { LEVEL112 } from '../../../protocol/params.js';
 import { fixtureKey } from '../../helpers/fixtures.js';
 
@@ -186,5 +187,21 @@ describe('XofStream', () => {
     // Non-units are skipped for a modulus with small factors.
     const M = 3n * 5n * 7n * 11n * 13n * 17n * 19n;
     for (const y of new XofStream(input).challengeUnits(M, 200)) expect(gcd(y, M)).toBe(1n);
+  });
+
+  // The batched fast path (one gcd for all m candidates) must give exactly what the normative
+  // per-value rejection gives, whether or not a non-unit shows up among the candidates.
+  const reference = (stream: XofStream, N: bigint, m: number): bigint[] =>
+    Array.from({ length: m }, () => sampleUnit(stream.rng, N));
+  it.each<[string, bigint, number]>([
+    ['an honest modulus (fast path)', fixtureKey(LEVEL112, 0).N, LEVEL112.m],
+    ['a modulus with small factors (fallback path)', 3n * 5n * 7n * 11n * 13n * 17n * 19n, 50],
+    ['a modulus whose candidates are rarely non-units', fixtureKey(LEVEL112, 1).N * 3n, 40],
+  ])('challengeUnits equals per-value rejection sampling for %s', (_c, N, m) => {
+    const a = new XofStream(input);
+    const b = new XofStream(input);
+    expect(a.challengeUnits(N, m)).toEqual(reference(b, N, m));
+    // …and leaves the stream at the same position.
+    expect(a.read(16)).toEqual(b.read(16));
   });
 });

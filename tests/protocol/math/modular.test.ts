@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgs } from '../../../protocol/errors.js';
 import {
+  allUnits,
   blumSqrt,
   crtCombine,
   crtContext,
@@ -381,6 +382,26 @@ describe('gcd and egcd', () => {
     expect(gcd(17n, 5n)).toBe(1n);
     expect(egcd(0n, 0n)[0]).toBe(0n);
     expect(egcd(240n, 46n)).toEqual([2n, -9n, 47n]);
+  });
+});
+
+describe('allUnits (one gcd for a batch)', () => {
+  const N = 1009n * 1013n * 1019n;
+  it('agrees with checking each value on its own', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: -2n, max: N + 2n }), { maxLength: 12 }), (xs) => {
+        const each = xs.every((x) => x > 0n && x < N && gcd(x, N) === 1n);
+        expect(allUnits(xs, N)).toBe(each);
+      }),
+      { numRuns: 500 }
+    );
+  });
+  it('catches one non-unit hidden among units, and 0 / N / negatives', () => {
+    expect(allUnits([2n, 3n, 1009n * 5n, 7n], N)).toBe(false);
+    expect(allUnits([2n, 0n], N)).toBe(false);
+    expect(allUnits([2n, N], N)).toBe(false);
+    expect(allUnits([-2n], N)).toBe(false);
+    expect(allUnits([], N)).toBe(true);
   });
 });
 
