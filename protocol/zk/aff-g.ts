@@ -29,9 +29,7 @@
  * SECURITY.md §1.4 (Alpha-Rays): the exact z1/z2 ranges are what stop an out-of-range γ or β.
  * @module
  */
-import { InvalidArgs } from '../errors.js';
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { bitLength } from '../math/bytes.js';
 import { G, isIdentity, mulBase, mulPoint, type Point } from '../math/curve.js';
 import { modPow } from '../math/modular.js';
 import { samplePm, sampleUnit, systemRng, type Rng } from '../math/sample.js';
@@ -41,12 +39,15 @@ import type { SecurityLevel } from '../params.js';
 import {
   boundBits,
   fail,
+  inModulusWindow,
   inPm,
   isUnitMod,
   OK,
   pow2,
   proofTranscript,
-  responseBound,
+  requirePerRecipient,
+  rpEquationHolds,
+  rpResponseBound,
   type ProofContext,
   type VerifyResult,
 } from './common.js';
@@ -123,19 +124,8 @@ function bounds(level: SecurityLevel, Nhat: bigint): { z1: bigint; z2: bigint; z
     z1: pow2(level.ell + level.epsilon), // 2^{ℓ+ε}: what soundness guarantees for x (Decisions)
     z2: pow2(level.ellPrime + level.epsilon), // 2^{ℓ'+ε}: likewise for y
     // z3 = γ + e·m with |γ| ≤ 2^{ℓ+ε}·N̂, |m| ≤ 2^ℓ·N̂ (same for z4 = δ + e·μ): C17.
-    z34: responseBound(level, pow2(level.ell + level.epsilon) * Nhat, pow2(level.ell) * Nhat),
+    z34: rpResponseBound(level, Nhat),
   };
-}
-
-function checkContext(ctx: ProofContext): void {
-  if (ctx.variant === undefined || !(AFF_G_VARIANTS as readonly string[]).includes(ctx.variant)) {
-    throw new InvalidArgs(
-      'ctx.variant',
-      `Πaff-g needs variant ${AFF_G_VARIANTS.join(' or ')} (C11)`
-    );
-  }
-  // Πaff-g is always made for one recipient (its R_j), so the verifier index is bound too.
-  if (ctx.verifier === undefined) throw new InvalidArgs('ctx.verifier', 'Πaff-g is per-recipient');
 }
 
 type FirstMessage = Pick<AffGProof, 'A' | 'Bx' | 'By' | 'E' | 'S' | 'F' | 'T'>;
@@ -178,7 +168,7 @@ export function proveAffG(
   witness: AffGWitness,
   rng: Rng = systemRng
 ): AffGProof {
-  checkContext(ctx);
+  requirePerRecipient('Πaff-g', ctx, AFF_G_VARIANTS);
   const { key0, key1 } = stmt;
   const Nh = aux.N;
   const small = pow2(level.ell + level.epsilon); // 2^{ℓ+ε}
@@ -226,17 +216,13 @@ export function verifyAffG(
   stmt: AffGStatement,
   proof: AffGProof
 ): VerifyResult {
-  checkContext(ctx);
+  requirePerRecipient('Πaff-g', ctx, AFF_G_VARIANTS);
   const { key0, key1 } = stmt;
   const Nh = aux.N;
   // (1) Statement. The moduli must be in the level's window: the no-wrap argument (C9) and the
   // decoder's limits assume it. They are validated at aux-info time; this is a cheap re-check.
-  const sized = (N: bigint): boolean => {
-    const b = bitLength(N);
-    return b >= level.modulusBits - 1 && b <= level.modulusBits;
-  };
-  if (!sized(key0.N)) return fail(NAME, 'statement', 'N0');
-  if (!sized(key1.N)) return fail(NAME, 'statement', 'N1');
+  if (!inModulusWindow(level, key0.N)) return fail(NAME, 'statement', 'N0');
+  if (!inModulusWindow(level, key1.N)) return fail(NAME, 'statement', 'N1');
   if (!key0.isValidCiphertext(stmt.C)) return fail(NAME, 'statement', 'C');
   if (!key0.isValidCiphertext(stmt.D)) return fail(NAME, 'statement', 'D');
   if (!key1.isValidCiphertext(stmt.Y)) return fail(NAME, 'statement', 'Y');
@@ -271,10 +257,10 @@ export function verifyAffG(
     return fail(NAME, 'equation', 'eq3');
   }
   // eq4: s^{z1}·t^{z3} = E·S^e; eq5: s^{z2}·t^{z4} = F·T^e (mod N̂)
-  if (rpCommit(aux, proof.z1, proof.z3) !== (proof.E * modPow(proof.S, e, Nh)) % Nh) {
+  if (!rpEquationHolds(aux, proof.z1, proof.z3, proof.E, proof.S, e)) {
     return fail(NAME, 'equation', 'eq4');
   }
-  if (rpCommit(aux, proof.z2, proof.z4) !== (proof.F * modPow(proof.T, e, Nh)) % Nh) {
+  if (!rpEquationHolds(aux, proof.z2, proof.z4, proof.F, proof.T, e)) {
     return fail(NAME, 'equation', 'eq5');
   }
   return OK;

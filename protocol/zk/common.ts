@@ -11,8 +11,9 @@
  * @module
  */
 import { InvalidArgs } from '../errors.js';
-import { gcd } from '../math/modular.js';
-import type { RingPedersenParams } from '../paillier/ring-pedersen.js';
+import { bitLength } from '../math/bytes.js';
+import { gcd, modPow } from '../math/modular.js';
+import { rpCommit, type RingPedersenParams } from '../paillier/ring-pedersen.js';
 import { TAG_PREFIX, Transcript } from '../hash/transcript.js';
 import type { SecurityLevel } from '../params.js';
 
@@ -137,4 +138,58 @@ export function responseBound(level: SecurityLevel, A: bigint, W: bigint): bigin
 /** Bits needed for a signed integer bounded by `bound` (decoder limits). */
 export function boundBits(bound: bigint): number {
   return bound.toString(2).length;
+}
+
+/**
+ * C17's bound on a ring-Pedersen randomness response z = γ + e·μ with γ ← ±2^{ℓ+ε}·N̂ and
+ * μ ← ±2^ℓ·N̂ (z3 of Πenc/Πlog*, z3 and z4 of Πaff-g): 2^{ℓ+ε}·N̂ + Q·2^ℓ·N̂.
+ */
+export function rpResponseBound(level: SecurityLevel, Nhat: bigint): bigint {
+  return responseBound(level, pow2(level.ell + level.epsilon) * Nhat, pow2(level.ell) * Nhat);
+}
+
+/** The ring-Pedersen verification equation s^{z}·t^{w} ≡ C·S^e (mod N̂) of §4.5–4.7. */
+export function rpEquationHolds(
+  R: RingPedersenParams,
+  z: bigint,
+  w: bigint,
+  C: bigint,
+  S: bigint,
+  e: bigint
+): boolean {
+  return rpCommit(R, z, w) === (C * modPow(S, e, R.N)) % R.N;
+}
+
+/**
+ * Whether M is odd with 8κ−1 or 8κ bits: the level's window for a Paillier or ring-Pedersen
+ * modulus (C17). Proofs re-check it as a cheap backstop (peer keys are validated at aux-info
+ * time): the no-wrap conditions of C9 and the decoders' size limits assume it.
+ */
+export function inModulusWindow(level: SecurityLevel, M: bigint): boolean {
+  const bits = bitLength(M);
+  return (M & 1n) === 1n && bits >= level.modulusBits - 1 && bits <= level.modulusBits;
+}
+
+/**
+ * Caller contract of a per-recipient proof: the verifier's index is bound with its R_j, so it
+ * must be named; where a proof has two uses (C11), the variant must be one of them.
+ * @throws InvalidArgs otherwise (a bug in the caller, never the prover's fault).
+ */
+export function requirePerRecipient(
+  proof: string,
+  ctx: ProofContext,
+  variants?: readonly string[]
+): void {
+  if (ctx.verifier === undefined) {
+    throw new InvalidArgs(
+      'ctx.verifier',
+      `${proof} is per-recipient: the verifier index is required`
+    );
+  }
+  if (variants && (ctx.variant === undefined || !variants.includes(ctx.variant))) {
+    throw new InvalidArgs(
+      'ctx.variant',
+      `${proof} needs the variant ${variants.join(' or ')} (C11)`
+    );
+  }
 }

@@ -19,9 +19,7 @@
  * of range yields a proof the verifier rejects at `range`/`z1`.
  * @module
  */
-import { InvalidArgs } from '../errors.js';
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { bitLength } from '../math/bytes.js';
 import { mod, modPow } from '../math/modular.js';
 import { samplePm, sampleUnit, systemRng, type Rng } from '../math/sample.js';
 import type { PaillierPublicKey } from '../paillier/paillier.js';
@@ -30,12 +28,15 @@ import type { SecurityLevel } from '../params.js';
 import {
   boundBits,
   fail,
+  inModulusWindow,
   inPm,
   isUnitMod,
   OK,
   pow2,
   proofTranscript,
-  responseBound,
+  requirePerRecipient,
+  rpEquationHolds,
+  rpResponseBound,
   type ProofContext,
   type VerifyResult,
 } from './common.js';
@@ -85,14 +86,7 @@ export interface EncResponseBounds {
  */
 export function encResponseBounds(level: SecurityLevel, Nhat: bigint): EncResponseBounds {
   const z1 = pow2(level.ell + level.epsilon);
-  return { z1, z3: responseBound(level, z1 * Nhat, pow2(level.ell) * Nhat) };
-}
-
-/** Per-recipient proof: the verifier's index must be named (it is bound with its R_j). */
-function requireVerifier(ctx: ProofContext): void {
-  if (ctx.verifier === undefined) {
-    throw new InvalidArgs('ctx.verifier', 'Πenc is per-recipient: the verifier index is required');
-  }
+  return { z1, z3: rpResponseBound(level, Nhat) };
 }
 
 /** e ∈ ±Q over (ctx, R_j, N₀, K, S, A, C); shared by prover and verifier. */
@@ -130,7 +124,7 @@ export function proveEnc(
   witness: EncWitness,
   rng: Rng = systemRng
 ): EncProof {
-  requireVerifier(ctx);
+  requirePerRecipient('Πenc', ctx);
   const { key } = stmt;
   const { k, rho } = witness;
   const Nhat = aux.N;
@@ -167,16 +161,13 @@ export function verifyEnc(
   stmt: EncStatement,
   proof: EncProof
 ): VerifyResult {
-  requireVerifier(ctx);
+  requirePerRecipient('Πenc', ctx);
   const { key, K } = stmt;
   const N0 = key.N;
   const Nhat = aux.N;
   // (1) Statement. N₀ must have the level's size: the range check only means something if
   // 2^{ℓ+ε} is far below N₀/2 (C9); keys are validated at aux-info time, this is a cheap backstop.
-  const n0Bits = bitLength(N0);
-  if ((N0 & 1n) === 0n || n0Bits < level.modulusBits - 1 || n0Bits > level.modulusBits) {
-    return fail(NAME, 'statement', 'N0');
-  }
+  if (!inModulusWindow(level, N0)) return fail(NAME, 'statement', 'N0');
   if (!key.isValidCiphertext(K)) return fail(NAME, 'statement', 'K');
   // (2) Group membership of every element of the proof.
   if (!key.isValidCiphertext(proof.A)) return fail(NAME, 'membership', 'A');
@@ -194,7 +185,7 @@ export function verifyEnc(
     return fail(NAME, 'equation', 'eq1');
   }
   // eq2: s^{z1}·t^{z3} = C·S^e mod N̂
-  if (rpCommit(aux, proof.z1, proof.z3) !== (proof.C * modPow(proof.S, e, Nhat)) % Nhat) {
+  if (!rpEquationHolds(aux, proof.z1, proof.z3, proof.C, proof.S, e)) {
     return fail(NAME, 'equation', 'eq2');
   }
   return OK;

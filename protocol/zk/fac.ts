@@ -27,7 +27,6 @@
  */
 import { InvalidArgs } from '../errors.js';
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { bitLength } from '../math/bytes.js';
 import { isqrt, modPow } from '../math/modular.js';
 import { samplePm, systemRng, type Rng } from '../math/sample.js';
 import type { RingPedersenParams } from '../paillier/ring-pedersen.js';
@@ -35,11 +34,13 @@ import type { SecurityLevel } from '../params.js';
 import {
   boundBits,
   fail,
+  inModulusWindow,
   inPm,
   isUnitMod,
   OK,
   pow2,
   proofTranscript,
+  requirePerRecipient,
   responseBound,
   type ProofContext,
   type VerifyResult,
@@ -139,21 +140,13 @@ function wireBits(level: SecurityLevel): Record<'elem' | 'z' | 'sigma' | 'w' | '
   };
 }
 
-/** bitlen(M) ∈ [8κ−1, 8κ] and M odd: the level's window for a Paillier / ring-Pedersen modulus. */
-function inModulusWindow(level: SecurityLevel, M: bigint): boolean {
-  const bits = bitLength(M);
-  return (M & 1n) === 1n && bits >= level.modulusBits - 1 && bits <= level.modulusBits;
-}
-
 /**
  * Caller errors, never the prover's fault: the proof is per-recipient, so the verifier's index
  * must be named (it is bound with its R); R is the verifier's own (verify) or a peer's already
  * validated (prove) parameters, and the modulus window keeps the decoder limits honest.
  */
 function checkSetup(level: SecurityLevel, ctx: ProofContext, aux: RingPedersenParams): void {
-  if (ctx.verifier === undefined) {
-    throw new InvalidArgs('ctx.verifier', 'Πfac is per-recipient: the verifier index is required');
-  }
+  requirePerRecipient('Πfac', ctx);
   if (!inModulusWindow(level, aux.N)) {
     throw new InvalidArgs(
       'aux.N',

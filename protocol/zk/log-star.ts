@@ -20,9 +20,7 @@
  * out of range, or one that does not match X, yields a proof the verifier rejects.
  * @module
  */
-import { InvalidArgs } from '../errors.js';
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { bitLength } from '../math/bytes.js';
 import { isIdentity, modQ, mulPoint, type Point } from '../math/curve.js';
 import { mod, modPow } from '../math/modular.js';
 import { samplePm, sampleUnit, systemRng, type Rng } from '../math/sample.js';
@@ -32,12 +30,15 @@ import type { SecurityLevel } from '../params.js';
 import {
   boundBits,
   fail,
+  inModulusWindow,
   inPm,
   isUnitMod,
   OK,
   pow2,
   proofTranscript,
-  responseBound,
+  requirePerRecipient,
+  rpEquationHolds,
+  rpResponseBound,
   type ProofContext,
   type VerifyResult,
 } from './common.js';
@@ -98,17 +99,7 @@ export interface LogStarResponseBounds {
  */
 export function logStarResponseBounds(level: SecurityLevel, Nhat: bigint): LogStarResponseBounds {
   const z1 = pow2(level.ell + level.epsilon);
-  return { z1, z3: responseBound(level, z1 * Nhat, pow2(level.ell) * Nhat) };
-}
-
-/** Caller contract: a per-recipient proof under one of the two presign tags. */
-function requireContext(ctx: ProofContext): void {
-  if (ctx.verifier === undefined) {
-    throw new InvalidArgs('ctx.verifier', 'Πlog* is per-recipient: the verifier index is required');
-  }
-  if (!(LOG_STAR_VARIANTS as readonly (string | undefined)[]).includes(ctx.variant)) {
-    throw new InvalidArgs('ctx.variant', "Πlog* needs the variant 'gamma' or 'delta' (C11)");
-  }
+  return { z1, z3: rpResponseBound(level, Nhat) };
 }
 
 /** e ∈ ±Q over (ctx, R_j, N₀, C, X, B, S, A, Y, D); shared by prover and verifier. */
@@ -148,7 +139,7 @@ export function proveLogStar(
   witness: LogStarWitness,
   rng: Rng = systemRng
 ): LogStarProof {
-  requireContext(ctx);
+  requirePerRecipient('Πlog*', ctx, LOG_STAR_VARIANTS);
   const { key, B } = stmt;
   const { x, rho } = witness;
   const Nhat = aux.N;
@@ -190,15 +181,12 @@ export function verifyLogStar(
   stmt: LogStarStatement,
   proof: LogStarProof
 ): VerifyResult {
-  requireContext(ctx);
+  requirePerRecipient('Πlog*', ctx, LOG_STAR_VARIANTS);
   const { key, C, X, B } = stmt;
   const N0 = key.N;
   const Nhat = aux.N;
   // (1) Statement. N₀ of the level's size keeps 2^{ℓ+ε} far below N₀/2 (C9); a backstop only.
-  const n0Bits = bitLength(N0);
-  if ((N0 & 1n) === 0n || n0Bits < level.modulusBits - 1 || n0Bits > level.modulusBits) {
-    return fail(NAME, 'statement', 'N0');
-  }
+  if (!inModulusWindow(level, N0)) return fail(NAME, 'statement', 'N0');
   if (!key.isValidCiphertext(C)) return fail(NAME, 'statement', 'C');
   if (isIdentity(X)) return fail(NAME, 'statement', 'X');
   if (isIdentity(B)) return fail(NAME, 'statement', 'B');
@@ -223,7 +211,7 @@ export function verifyLogStar(
     return fail(NAME, 'equation', 'eq2');
   }
   // eq3: s^{z1}·t^{z3} = D·S^e mod N̂
-  if (rpCommit(aux, proof.z1, proof.z3) !== (proof.D * modPow(proof.S, e, Nhat)) % Nhat) {
+  if (!rpEquationHolds(aux, proof.z1, proof.z3, proof.D, proof.S, e)) {
     return fail(NAME, 'equation', 'eq3');
   }
   return OK;
