@@ -30,7 +30,7 @@
  * @module
  */
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { G, isIdentity, mulBase, mulPoint, type Point } from '../math/curve.js';
+import { G, isIdentity, mulBase, mulPublic, type Point } from '../math/curve.js';
 import { modPow } from '../math/modular.js';
 import { samplePm, sampleUnit, systemRng, type Rng } from '../math/sample.js';
 import type { PaillierPublicKey } from '../paillier/paillier.js';
@@ -248,8 +248,8 @@ export function verifyAffG(
   const lhs1 = key0.add(proof.A, key0.mul(e, stmt.D));
   const rhs1 = key0.add(key0.mul(proof.z1, stmt.C), key0.encrypt(proof.z2, proof.w));
   if (lhs1 !== rhs1) return fail(NAME, 'equation', 'eq1');
-  // eq2: z1·G = B_x + e·X (mulPoint reduces mod q, so the integer z1 is fine)
-  if (!mulPoint(G, proof.z1).equals(proof.Bx.add(mulPoint(stmt.X, e)))) {
+  // eq2: z1·G = B_x + e·X (public scalars: variable-time mulPublic; it reduces mod q)
+  if (!mulPublic(G, proof.z1).equals(proof.Bx.add(mulPublic(stmt.X, e)))) {
     return fail(NAME, 'equation', 'eq2');
   }
   // eq3: B_y ⊕ (e ⊙ Y) = enc_{N₁}(z2; w_y)

@@ -21,7 +21,7 @@
  * @module
  */
 import { decodeAll, encode, type Decoder, type Encoder } from '../hash/encoding.js';
-import { isIdentity, modQ, mulPoint, type Point } from '../math/curve.js';
+import { isIdentity, modQ, mulPoint, mulPublic, type Point } from '../math/curve.js';
 import { mod, modPow } from '../math/modular.js';
 import { samplePm, sampleUnit, systemRng, type Rng } from '../math/sample.js';
 import type { PaillierPublicKey } from '../paillier/paillier.js';
@@ -206,8 +206,8 @@ export function verifyLogStar(
   if (key.encrypt(proof.z1, proof.z2) !== key.add(proof.A, key.mul(e, C))) {
     return fail(NAME, 'equation', 'eq1');
   }
-  // eq2: z1·B = Y + e·X (mulPoint reduces mod q and maps 0 to O, so both sides are total)
-  if (!mulPoint(B, proof.z1).equals(proof.Y.add(mulPoint(X, e)))) {
+  // eq2: z1·B = Y + e·X (public scalars: mulPublic reduces mod q and maps 0 to O)
+  if (!mulPublic(B, proof.z1).equals(proof.Y.add(mulPublic(X, e)))) {
     return fail(NAME, 'equation', 'eq2');
   }
   // eq3: s^{z1}·t^{z3} = D·S^e mod N̂

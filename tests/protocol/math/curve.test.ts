@@ -19,6 +19,7 @@ import {
   modQ,
   mulBase,
   mulPoint,
+  mulPublic,
   POINT_BYTES,
   SCALAR_BYTES,
 } from '../../../protocol/math/curve.js';
@@ -228,5 +229,18 @@ describe('scalar multiplication', () => {
     expect(modQ(-1n)).toBe(CURVE_ORDER - 1n);
     expect(modQ(CURVE_ORDER)).toBe(0n);
     expect(modQ(CURVE_ORDER + 5n)).toBe(5n);
+  });
+
+  it('mulPublic (variable-time, verification only) equals the constant-time mulPoint', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }), (k) => {
+        expect(mulPublic(G, k).equals(mulPoint(G, k))).toBe(true);
+      }),
+      { numRuns: 100 }
+    );
+    for (const k of [0n, CURVE_ORDER, -CURVE_ORDER, 1n, -1n]) {
+      expect(mulPublic(G, k).equals(mulPoint(G, k))).toBe(true);
+    }
+    expect(isIdentity(mulPublic(IDENTITY, 5n))).toBe(true);
   });
 });

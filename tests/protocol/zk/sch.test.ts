@@ -36,9 +36,28 @@ describe('Πsch', () => {
     });
   });
 
-  it('rejects z ≥ q as a range failure', () => {
+  it('rejects z ≥ q as a range failure, exactly at the bound', () => {
     const r = verifySch(ctx, { X }, { ...proof, z: proof.z + CURVE_ORDER });
     expect(r).toMatchObject({ ok: false, failure: { kind: 'range', check: 'z' } });
+    // q − 1 and 0 pass the range check (and fail only the equation); q and −1 do not.
+    for (const z of [CURVE_ORDER - 1n, 0n]) {
+      expect(verifySch(ctx, { X }, { ...proof, z })).toMatchObject({
+        failure: { kind: 'equation' },
+      });
+    }
+    for (const z of [CURVE_ORDER, -1n]) {
+      expect(verifySch(ctx, { X }, { ...proof, z })).toMatchObject({ failure: { kind: 'range' } });
+    }
+  });
+
+  it('rejects the identity as A (membership) and as X (statement)', () => {
+    const O = mulBase(0n);
+    expect(verifySch(ctx, { X }, { ...proof, A: O })).toMatchObject({
+      failure: { kind: 'membership', check: 'A' },
+    });
+    expect(verifySch(ctx, { X: O }, proof)).toMatchObject({
+      failure: { kind: 'statement', check: 'X' },
+    });
   });
 
   it.each<[string, ProofContext]>([
