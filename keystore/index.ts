@@ -1,0 +1,33 @@
+/**
+ * The node's encrypted keystore: see docs/keystore.md.
+ * @module
+ */
+export { KeystoreError, type KeystoreErrorCode } from './errors.js';
+export {
+  masterKeyFromFile,
+  masterKeyFromPassphrase,
+  parseMasterKey,
+  resolveMasterKeySource,
+  DEFAULT_SCRYPT,
+  MIN_PASSPHRASE_LENGTH,
+  type MasterKey,
+  type MasterKeySource,
+  type ScryptParams,
+} from './master-key.js';
+export { Keystore, STORE_FORMAT, type KeystoreOptions } from './keystore.js';
+export { rotateMasterKey, type RotationOptions, type RotationResult } from './rotation.js';
+export {
+  exportBackup,
+  importBackup,
+  BACKUP_FORMAT,
+  MAX_BACKUP_BYTES,
+  type BackupKeying,
+  type ImportReport,
+} from './backup.js';
+export {
+  MAX_DATA_BYTES,
+  type AuxInfoRecord,
+  type JournalRecord,
+  type KeyShareRecord,
+  type PresignatureRecord,
+} from './records.js';
