@@ -145,7 +145,7 @@ export function openEnvelope(bytes: Uint8Array, exp: EnvelopeExpectations): Enve
   if (e.to !== undefined && (e.to === e.from || (exp.self !== undefined && e.to !== exp.self))) {
     throw new EnvelopeError('not-for-me', 'point-to-point envelope addressed to another party');
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = ed25519.verify(e.signature, e.signed, exp.rosterKeys[e.from]!, { zip215: false });
   } catch {
