@@ -47,6 +47,36 @@ export function measure(
   return { medianMs: perOp[Math.floor(perOp.length / 2)]!, samples };
 }
 
+/**
+ * {@link measure} for an async `fn` (each call awaited before the next): median ms per operation.
+ * `ops` is how many times `fn` ran, warm-up included, for benchmarks that use up a resource.
+ * (`measure` on an async function would time only the creation of its promises.)
+ */
+export async function measureAsync(
+  fn: () => Promise<unknown>,
+  opts: MeasureOptions = {}
+): Promise<{ medianMs: number; samples: number; ops: number }> {
+  const samples = opts.samples ?? (QUICK ? 3 : 5);
+  const minSampleMs = opts.minSampleMs ?? (QUICK ? 100 : 400);
+  await fn(); // warm-up
+  let ops = 1;
+  const perOp: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    let n = 0;
+    const start = performance.now();
+    let elapsed: number;
+    do {
+      await fn();
+      n++;
+      elapsed = performance.now() - start;
+    } while (elapsed < minSampleMs);
+    ops += n;
+    perOp.push(elapsed / n);
+  }
+  perOp.sort((a, b) => a - b);
+  return { medianMs: perOp[Math.floor(perOp.length / 2)]!, samples, ops };
+}
+
 /** Print one figure as a JSON line (with the runtime version). */
 export function report(figure: Figure): void {
   process.stdout.write(JSON.stringify({ ...figure, node: process.version }) + '\n');

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- only=<name>,…]`: prints one JSON line per figure.
- * Benchmarks: modexp, paillier, proofs, peer-verify.
+ * Benchmarks: modexp, paillier, proofs, peer-verify, keystore.
  */
 import '../protocol/params.js';
+import { benchKeystore } from './keystore.js';
 import { benchModexp } from './modexp.js';
 import { benchPaillier } from './paillier.js';
 import { benchPeerVerify, benchProofs } from './proofs.js';
@@ -13,6 +14,7 @@ const all: Record<string, () => void | Promise<void>> = {
   paillier: benchPaillier,
   proofs: benchProofs,
   'peer-verify': benchPeerVerify,
+  keystore: benchKeystore,
 };
 
 const only = process.argv

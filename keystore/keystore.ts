@@ -13,6 +13,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AbstractSublevel } from 'abstract-level';
 import { Level } from 'level';
 import { KeystoreError } from './errors.js';
@@ -171,6 +173,18 @@ export class Keystore {
 
   /** @internal Open; with `forRotation` a pending rotation is allowed (rotation.ts resumes it). */
   static async openInternal(opts: KeystoreOptions, forRotation: boolean): Promise<Keystore> {
+    // Never let a mistyped --data-dir leave LevelDB files behind: check before LevelDB creates any.
+    if (!existsSync(join(opts.dir, 'CURRENT'))) {
+      if (!opts.create) {
+        throw new KeystoreError(
+          'STORE_MISSING',
+          `no keystore in ${opts.dir} (initialise it first)`,
+          { dir: opts.dir }
+        );
+      }
+      // Owner-only: ids are not secret, but nobody else has business listing the store.
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    }
     const db = new Level<string, Uint8Array>(opts.dir, {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
@@ -336,7 +350,8 @@ export class Keystore {
 
   /**
    * Consume a presignature: in one synced write its record becomes a CONSUMED tombstone (the
-   * secret data is gone from the store), and only then is the data returned. A second or a
+   * record no longer holds the data; the old sealed value may linger in LevelDB's log/table files,
+   * see docs/keystore.md), and only then is the data returned. A second or a
    * concurrent call fails with PRESIGNATURE_CONSUMED (SECURITY.md §1.15).
    * @throws KeystoreError NOT_FOUND, PRESIGNATURE_CONSUMED
    */
@@ -437,6 +452,7 @@ export class Keystore {
    */
   async recordSessionId(sid: Uint8Array): Promise<void> {
     const hex = sidHex(sid);
+    this.assertOpen();
     await this.withLock(`sid:${hex}`, async () => {
       if ((await this.subs.sid.get(hex)) !== undefined) {
         throw new KeystoreError(

@@ -201,15 +201,6 @@ export function str(obj: Record<string, unknown>, field: string, where: string):
   return v;
 }
 
-/** Read a required integer field. @throws KeystoreError RECORD_CORRUPT */
-export function int(obj: Record<string, unknown>, field: string, where: string): number {
-  const v = obj[field];
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new KeystoreError('RECORD_CORRUPT', `${where}: field ${field} missing`);
-  }
-  return v;
-}
-
 /** Read a required bytes field. @throws KeystoreError RECORD_CORRUPT */
 export function bytes(obj: Record<string, unknown>, field: string, where: string): Uint8Array {
   const v = obj[field];
