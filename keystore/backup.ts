@@ -21,9 +21,10 @@ import { KeystoreError } from './errors.js';
 import { hkdf } from './encryption.js';
 import { parseRecordKey, resolveKey, type Keystore, type WriteOp } from './keystore.js';
 import {
-  DEFAULT_SCRYPT,
+  BACKUP_SCRYPT,
   assertScryptParams,
   masterKeyFromPassphrase,
+  MIN_PASSPHRASE_LENGTH,
   type MasterKey,
   type MasterKeySource,
 } from './master-key.js';
@@ -122,11 +123,23 @@ export async function exportBackup(
     }),
     'utf8'
   );
-  const mode = keying.passphrase !== undefined ? 2 : 1;
-  const params = DEFAULT_SCRYPT;
+  // The source must be the store's key: an archive keyed by a mistyped key is a silent loss.
+  const storeMaster = await resolveKey(source, store.meta.kdf);
+  if (!store.isCurrentKey(storeMaster)) {
+    throw new KeystoreError(
+      'WRONG_MASTER_KEY',
+      'the master key given for the backup is not the key of this store'
+    );
+  }
+  // A passphrase store's master key depends on its scrypt salt, which a wipe loses: key such an
+  // archive by the passphrase itself (mode 2) unless a separate backup passphrase is given.
+  const archivePass =
+    keying.passphrase ?? (source.kind === 'passphrase' ? source.passphrase : undefined);
+  const mode = archivePass !== undefined ? 2 : 1;
+  const params = BACKUP_SCRYPT;
   const salt = randomBytes(SALT);
-  const master = mode === 1 ? await resolveKey(source, store.meta.kdf) : undefined;
-  const key = await archiveKey(mode, salt, params, master, keying.passphrase);
+  const master = mode === 1 ? storeMaster : undefined;
+  const key = await archiveKey(mode, salt, params, master, archivePass);
   const pre = Buffer.concat([
     MAGIC,
     Buffer.from([BACKUP_FORMAT, mode, params.logN, params.r, params.p]),
@@ -177,9 +190,14 @@ export async function importBackup(
   const nonce = buf.subarray(off, (off += NONCE));
   const header = buf.subarray(0, off);
   const master = mode === 1 ? await resolveKey(source, store.meta.kdf) : undefined;
+  const archivePass =
+    keying.passphrase ?? (source.kind === 'passphrase' ? source.passphrase : undefined);
+  if (mode === 2 && archivePass !== undefined && archivePass.length < MIN_PASSPHRASE_LENGTH) {
+    throw new KeystoreError('BACKUP_WRONG_KEY', 'wrong backup passphrase');
+  }
   let key: Buffer;
   try {
-    key = await archiveKey(mode, salt, params, master, keying.passphrase);
+    key = await archiveKey(mode, salt, params, master, archivePass);
   } catch (err) {
     if (err instanceof KeystoreError && err.code === 'INVALID_MASTER_KEY') {
       throw new KeystoreError('BACKUP_INVALID', 'archive key parameters are out of bounds');
@@ -260,8 +278,10 @@ async function applyRecords(store: Keystore, records: BodyRecord[]): Promise<Imp
         unchanged++;
         continue;
       }
-      if (kind === 'journal') {
-        unchanged++; // the live journal is newer than any backup of it
+      if (kind === 'journal' || kind === 'sid') {
+        // The live journal is newer than any backup of it; a session id is a set member, its
+        // timestamp does not matter.
+        unchanged++;
         continue;
       }
       throw new KeystoreError(

@@ -183,7 +183,15 @@ export class Keystore {
         );
       }
       // Owner-only: ids are not secret, but nobody else has business listing the store.
-      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      try {
+        mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw new KeystoreError(
+          'STORE_MISSING',
+          `the store ${opts.dir} cannot be created: ${(err as Error).message}`,
+          { dir: opts.dir }
+        );
+      }
     }
     const db = new Level<string, Uint8Array>(opts.dir, {
       keyEncoding: 'utf8',
@@ -192,17 +200,18 @@ export class Keystore {
     try {
       await db.open();
     } catch (err) {
-      const cause = String((err as { cause?: Error }).cause?.message ?? '');
-      if (/lock/i.test(cause)) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
         throw new KeystoreError(
           'STORE_LOCKED',
           `the store ${opts.dir} is in use by another process`,
-          {
-            dir: opts.dir,
-          }
+          { dir: opts.dir }
         );
       }
-      throw new KeystoreError('STORE_MISSING', `the store ${opts.dir} cannot be opened: ${cause}`);
+      throw new KeystoreError(
+        'STORE_MISSING',
+        `the store ${opts.dir} cannot be opened: ${cause?.message ?? ''}`
+      );
     }
     try {
       const sub = (name: string): Sub =>
@@ -229,16 +238,16 @@ export class Keystore {
       if (opts.partyId !== undefined && opts.partyId !== meta.partyId) {
         throw new KeystoreError('INVALID_RECORD', 'this store belongs to another party id');
       }
-      const master = await resolveKey(opts.source, meta.kdf);
-      const keys = deriveStoreKeys(master, Buffer.from(meta.salt, 'base64'));
       const rotation = await readJson<RotationState>(subs.meta, 'rotation');
-      const checkOk = verifyCheck(keys, meta.partyId, await subs.meta.get('check'));
       if (rotation && !forRotation) {
         throw new KeystoreError(
           'ROTATION_IN_PROGRESS',
           'a master-key rotation was interrupted: run it again with the old and the new key to finish it'
         );
       }
+      const master = await resolveKey(opts.source, meta.kdf);
+      const keys = deriveStoreKeys(master, Buffer.from(meta.salt, 'base64'));
+      const checkOk = verifyCheck(keys, meta.partyId, await subs.meta.get('check'));
       if (!checkOk) {
         throw new KeystoreError(
           'WRONG_MASTER_KEY',
@@ -571,14 +580,29 @@ export class Keystore {
   ): { plaintext: Buffer; version: number } {
     const { epoch } = parseRecordKey(kind, key);
     const where = `${kind}/${key}`;
-    for (let version = CODEC_VERSION[kind]; ; version--) {
-      const aad = encodeAad({ kind, id: key, party: this.partyId, epoch, version });
+    const aadOf = (version: number) =>
+      encodeAad({ kind, id: key, party: this.partyId, epoch, version });
+    let failure: unknown;
+    for (let version = CODEC_VERSION[kind]; version >= 1; version--) {
       try {
-        return { plaintext: open(this.keys, aad, value, where), version };
+        return { plaintext: open(this.keys, aadOf(version), value, where), version };
       } catch (err) {
-        if (version <= 1) throw err;
+        failure ??= err;
       }
     }
+    // Written by a newer mpcd? Its codec version is in the AAD: say so instead of "tampered".
+    for (let version = CODEC_VERSION[kind] + 1; version <= CODEC_VERSION[kind] + 16; version++) {
+      try {
+        open(this.keys, aadOf(version), value, where);
+      } catch {
+        continue;
+      }
+      throw new KeystoreError(
+        'UNSUPPORTED_VERSION',
+        `${where}: record version ${version} is newer than this mpcd understands (${CODEC_VERSION[kind]})`
+      );
+    }
+    throw failure;
   }
 
   /** @internal The plaintext bytes of a stored value (backup). */
@@ -623,6 +647,13 @@ export class Keystore {
   sublevel(kind: RecordKind | 'meta'): Sub {
     this.assertOpen();
     return this.subs[kind];
+  }
+
+  /** @internal Whether `master` is this store's current master key. */
+  isCurrentKey(master: MasterKey): boolean {
+    return deriveStoreKeys(master, Buffer.from(this.meta.salt, 'base64')).fingerprint.equals(
+      this.keys[0]!.fingerprint
+    );
   }
 
   /** @internal Replace the sealing/decryption keys (rotation). */

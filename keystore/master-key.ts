@@ -9,7 +9,7 @@
  * @module
  */
 import { scrypt } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { KeystoreError } from './errors.js';
 
 /** Length of the master key and of every derived data key. */
@@ -33,6 +33,9 @@ export interface ScryptParams {
 
 /** Defaults: N = 2^15, r = 8, p = 1 (32 MiB, ~0.1 s here): OWASP's minimum for scrypt. */
 export const DEFAULT_SCRYPT = { logN: 15, r: 8, p: 1 } as const;
+
+/** Backups are the file most exposed to offline guessing: N = 2^17 (128 MiB, ~0.4 s). */
+export const BACKUP_SCRYPT = { logN: 17, r: 8, p: 1 } as const;
 
 /** Where a master key comes from; a passphrase is resolved against the store's scrypt salt. */
 export type MasterKeySource =
@@ -64,30 +67,42 @@ export function parseMasterKey(text: string, origin: string): MasterKey {
  * @throws KeystoreError KEY_FILE_PERMISSIONS or INVALID_MASTER_KEY
  */
 export async function masterKeyFromFile(path: string): Promise<MasterKey> {
-  let st;
+  // Open first, then fstat the open file: no window between the check and the read, and a
+  // symlink (e.g. a Kubernetes secret mount) is judged by the file it points to.
+  let handle;
   try {
-    st = await lstat(path);
+    handle = await open(path, 'r');
   } catch {
     throw new KeystoreError('KEY_FILE_PERMISSIONS', `key file ${path} cannot be read`, { path });
   }
-  if (!st.isFile()) {
-    throw new KeystoreError('KEY_FILE_PERMISSIONS', `key file ${path} is not a regular file`, {
-      path,
-    });
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      throw new KeystoreError('KEY_FILE_PERMISSIONS', `key file ${path} is not a regular file`, {
+        path,
+      });
+    }
+    if ((st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8);
+      throw new KeystoreError(
+        'KEY_FILE_PERMISSIONS',
+        `key file ${path} has mode ${mode}: it must not be accessible by group or others (chmod 600)`,
+        { path, mode }
+      );
+    }
+    if (st.size > 4096) {
+      throw new KeystoreError('INVALID_MASTER_KEY', `key file ${path} is too large to hold a key`, {
+        path,
+      });
+    }
+    const raw = await handle.readFile();
+    if (raw.length === MASTER_KEY_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) {
+      return { bytes: new Uint8Array(raw) };
+    }
+    return parseMasterKey(raw.toString('utf8'), `key file ${path}`);
+  } finally {
+    await handle.close();
   }
-  if ((st.mode & 0o077) !== 0) {
-    const mode = (st.mode & 0o777).toString(8);
-    throw new KeystoreError(
-      'KEY_FILE_PERMISSIONS',
-      `key file ${path} has mode ${mode}: it must not be accessible by group or others (chmod 600)`,
-      { path, mode }
-    );
-  }
-  const raw = await readFile(path);
-  if (raw.length === MASTER_KEY_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) {
-    return { bytes: new Uint8Array(raw) };
-  }
-  return parseMasterKey(raw.toString('utf8'), `key file ${path}`);
 }
 
 /**
@@ -119,20 +134,19 @@ export async function masterKeyFromPassphrase(
 }
 
 /**
- * Bounds on stored scrypt parameters (they come from disk or an archive: bound every size).
+ * Bounds on stored scrypt parameters. They come from disk or from an archive, so they bound what
+ * a hostile file can make us spend before any key check: at most N = 2^20, r = 8 (1 GiB, ~3 s).
  * @throws KeystoreError INVALID_MASTER_KEY
  */
 export function assertScryptParams(params: ScryptParams): void {
   const ok =
     Number.isInteger(params.logN) &&
     params.logN >= 14 &&
-    params.logN <= 22 &&
-    Number.isInteger(params.r) &&
-    params.r >= 8 &&
-    params.r <= 32 &&
+    params.logN <= 20 &&
+    params.r === 8 &&
     Number.isInteger(params.p) &&
     params.p >= 1 &&
-    params.p <= 16 &&
+    params.p <= 4 &&
     params.salt.length >= 16 &&
     params.salt.length <= 64;
   if (!ok) throw new KeystoreError('INVALID_MASTER_KEY', 'scrypt parameters out of bounds');
