@@ -3,7 +3,7 @@
  * (Πmod + Πprm + Πfac of one peer at level128: every party pays it once per peer at keygen).
  * Material comes from the test-only fixtures; witnesses are sampled as the protocol would.
  */
-import { G, mulBase } from '../protocol/math/curve.js';
+import { G, modQ, mulBase } from '../protocol/math/curve.js';
 import { XofStream } from '../protocol/hash/transcript.js';
 import {
   sampleNonZeroScalar,
@@ -13,7 +13,7 @@ import {
 } from '../protocol/math/sample.js';
 import type { PaillierSecretKey } from '../protocol/paillier/paillier.js';
 import type { RingPedersenSecret } from '../protocol/paillier/ring-pedersen.js';
-import { LEVEL112, LEVEL128, type SecurityLevel } from '../protocol/params.js';
+import { decBoundBits, LEVEL112, LEVEL128, type SecurityLevel } from '../protocol/params.js';
 import { proveAffG, verifyAffG, encodeAffGProof } from '../protocol/zk/aff-g.js';
 import { assertValid, type ProofContext, type VerifyResult } from '../protocol/zk/common.js';
 import { proveEnc, verifyEnc, encodeEncProof } from '../protocol/zk/enc.js';
@@ -22,6 +22,9 @@ import { proveLogStar, verifyLogStar, encodeLogStarProof } from '../protocol/zk/
 import { proveMod, verifyMod, encodeModProof } from '../protocol/zk/mod.js';
 import { provePrm, verifyPrm, encodePrmProof } from '../protocol/zk/prm.js';
 import { proveSch, verifySch, encodeSchProof } from '../protocol/zk/sch.js';
+import { proveMul, verifyMul, encodeMulProof } from '../protocol/zk/mul.js';
+import { proveMulStar, verifyMulStar, encodeMulStarProof } from '../protocol/zk/mul-star.js';
+import { proveDec, verifyDec, encodeDecProof } from '../protocol/zk/dec.js';
 import { fixtureKey, fixtureRingPedersen } from '../tests/helpers/fixtures.js';
 import { measure, note, QUICK, report, round } from './harness.js';
 
@@ -141,6 +144,46 @@ export function benchProofs(): void {
       () => proveAffG(level, ag, aux, agStmt, { x: g, y: -beta, rho: s, rhoY: r }, rng),
       (p) => verifyAffG(level, ag, aux, { ...agStmt, key1: pk.publicKey() }, p),
       encodeAffGProof
+    );
+
+    // Identifiable-abort proofs. Πmul: H = (k ⊙ G_i)·ρ^N encrypts the integer k·γ (C6).
+    const kRho = sampleUnit(rng, pk.N);
+    const Ki = pk.encrypt(k, kRho);
+    const hRho = sampleUnit(rng, pk.N);
+    const H = pk.add(pk.mul(k, Gi), pk.encrypt(0n, hRho));
+    const mulStmt = { key: pk, X: Ki, Y: Gi, C: H };
+    bench(
+      level,
+      'mul',
+      () => proveMul(level, bctx, mulStmt, { x: k, rhoX: kRho, rho: hRho }, rng),
+      (p) => verifyMul(level, bctx, { ...mulStmt, key: pk.publicKey() }, p),
+      encodeMulProof
+    );
+    // Πmul*: Ĥ = (w ⊙ K_i)·ρ̂^N with W = w·G.
+    const w = sampleNonZeroScalar(rng);
+    const hatRho = sampleUnit(rng, pk.N);
+    const Hhat = pk.add(pk.mul(w, Ki), pk.encrypt(0n, hatRho));
+    const msStmt = { key: pk, C: Ki, D: Hhat, X: mulBase(w) };
+    bench(
+      level,
+      'mul-star',
+      () => proveMulStar(level, ctx, aux, msStmt, { x: w, rho: hatRho }, rng),
+      (p) => verifyMulStar(level, ctx, aux, { ...msStmt, key: pk.publicKey() }, p),
+      encodeMulStarProof
+    );
+    // Πdec on a large plaintext, as in the bad-σ abort (B_y for t = 3).
+    const yBits = decBoundBits(level, 'sigma', 3);
+    const y = samplePmBits(rng, yBits - 1);
+    const dRho = sampleUnit(rng, pk.N);
+    const U = pk.encrypt(y, dRho);
+    const dctx = { ...ctx, variant: 'sigma' };
+    const decStmt = { key: pk, C: U, x: modQ(y), yBits };
+    bench(
+      level,
+      'dec',
+      () => proveDec(level, dctx, aux, decStmt, { y, rho: dRho }, rng),
+      (p) => verifyDec(level, dctx, aux, { ...decStmt, key: pk.publicKey() }, p),
+      encodeDecProof
     );
   }
 }
