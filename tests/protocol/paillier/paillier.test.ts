@@ -343,3 +343,17 @@ describe('safe-prime checks of our own key', () => {
     expect(elapsed).toBeLessThan(10_000);
   });
 });
+
+describe.each(BOTH_LEVELS)('CRT ⊙ of our own key at %s', (_name, level) => {
+  it('equals the public-key ⊙ for every sign of exponent, and for a non-unit base', () => {
+    const key = fixtureKey(level, 4);
+    const pub = key.publicKey();
+    const c = key.encrypt(123456789n, 987654321n);
+    for (const a of [0n, 1n, 2n, -1n, (1n << 486n) + 7n, -((1n << 128n) + 3n), key.N2 + 5n]) {
+      expect(key.mul(a, c)).toBe(pub.mul(a, c));
+    }
+    const nonUnit = key.p * 3n; // not a ciphertext: still exact, no exponent reduction
+    expect(key.mul(12345n, nonUnit)).toBe(pub.mul(12345n, nonUnit));
+    expect(key.decrypt(key.mul(-3n, c))).toBe(-3n * 123456789n);
+  });
+});
