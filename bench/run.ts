@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- --quick] [-- only=<name>,…]`: prints one JSON line per figure.
- * Benchmarks: modexp, paillier, proofs, peer-verify, keystore.
+ * Benchmarks: modexp, paillier, proofs, peer-verify, protocols, keystore.
  */
 import '../protocol/params.js';
 import { benchKeystore } from './keystore.js';
 import { benchModexp } from './modexp.js';
 import { benchPaillier } from './paillier.js';
 import { benchPeerVerify, benchProofs } from './proofs.js';
+import { benchProtocols } from './protocols.js';
 import { note } from './harness.js';
 
 const all: Record<string, () => void | Promise<void>> = {
@@ -14,6 +15,7 @@ const all: Record<string, () => void | Promise<void>> = {
   paillier: benchPaillier,
   proofs: benchProofs,
   'peer-verify': benchPeerVerify,
+  protocols: benchProtocols,
   keystore: benchKeystore,
 };
 
