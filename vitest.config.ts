@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest defaults to cores − 1 workers: one on the 2-core machines CI runs on. The suites are
+    // CPU-bound big-integer work, so use every core.
+    maxWorkers: 2,
     projects: [
       {
         test: {
