@@ -26,6 +26,7 @@ import {
   EnvelopeError,
   openEnvelope,
   signEnvelope,
+  type Envelope,
   type EnvelopeRejection,
 } from './envelope.js';
 import type {
@@ -256,18 +257,8 @@ export class RoundEngine<S, R> {
    */
   receive(bytes: Uint8Array): ReceiveResult {
     if (this.finished) return this.receiveAfterFinish(bytes);
-    let env;
-    try {
-      env = openEnvelope(bytes, {
-        sessionId: this.cfg.sessionId,
-        rosterKeys: this.cfg.rosterKeys,
-        parties: this.cfg.parties,
-        self: this.cfg.self,
-      });
-    } catch (err) {
-      if (err instanceof EnvelopeError) return { accepted: false, rejection: err.code };
-      throw err;
-    }
+    const env = this.verify(bytes);
+    if (typeof env === 'string') return { accepted: false, rejection: env };
     if (env.from === this.cfg.self) return { accepted: false, rejection: 'not-for-me' };
     const current = this.round;
     const isDispute = env.round >= DISPUTE_BASE;
@@ -292,23 +283,28 @@ export class RoundEngine<S, R> {
     return { accepted: true };
   }
 
-  /**
-   * A finished party still answers an echo dispute (with the originals it holds) so the disputing
-   * parties are not left waiting; its own outcome does not change.
-   */
-  private receiveAfterFinish(bytes: Uint8Array): ReceiveResult {
-    let env;
+  /** Verify an envelope for this session and party (CGGMP.md §6 steps 1–2). */
+  private verify(bytes: Uint8Array): Envelope | EnvelopeRejection {
     try {
-      env = openEnvelope(bytes, {
+      return openEnvelope(bytes, {
         sessionId: this.cfg.sessionId,
         rosterKeys: this.cfg.rosterKeys,
         parties: this.cfg.parties,
         self: this.cfg.self,
       });
     } catch (err) {
-      if (err instanceof EnvelopeError) return { accepted: false, rejection: err.code };
+      if (err instanceof EnvelopeError) return err.code;
       throw err;
     }
+  }
+
+  /**
+   * A finished party still answers an echo dispute (with the originals it holds) so the disputing
+   * parties are not left waiting; its own outcome does not change.
+   */
+  private receiveAfterFinish(bytes: Uint8Array): ReceiveResult {
+    const env = this.verify(bytes);
+    if (typeof env === 'string') return { accepted: false, rejection: env };
     const r = env.round - DISPUTE_BASE;
     if (r > 0 && this.dispute === undefined && this.inbox.has(r)) {
       this.dispute = r;

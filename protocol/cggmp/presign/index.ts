@@ -177,12 +177,27 @@ export function presignSessionId(
   nonce: Uint8Array,
   tweak = 0n
 ): Uint8Array {
+  return signingSessionId('presign', keyShare, signers, nonce, tweak);
+}
+
+/**
+ * The sid (C12) of a session of `protocol` over a key and a signer set, from the coordinator's
+ * 32-byte nonce; a non-zero HD tweak is folded into the nonce so the sid binds it.
+ * @throws InvalidArgs on invalid inputs (see `computeSessionId`)
+ */
+export function signingSessionId(
+  protocol: 'presign' | 'sign',
+  keyShare: KeyShare,
+  signers: readonly PartyIndex[],
+  nonce: Uint8Array,
+  tweak = 0n
+): Uint8Array {
   if (nonce.length !== 32) throw new InvalidArgs('nonce', 'must be 32 bytes');
   if (tweak !== 0n) {
     nonce = hashTagged(`${TAG_PREFIX}presign/nonce`, (e) => e.bytes(nonce).scalar(tweak));
   }
   return computeSessionId({
-    protocol: 'presign',
+    protocol,
     keyId: Buffer.from(keyShare.keyId, 'hex'),
     keyEpoch: keyShare.epoch,
     roster: keyShare.roster,

@@ -14,13 +14,11 @@
  * @module
  */
 import { InvalidArgs } from '../../errors.js';
-import { computeSessionId } from '../../hash/session-id.js';
-import { hashTagged, TAG_PREFIX } from '../../hash/transcript.js';
 import { systemRng, type Rng } from '../../math/sample.js';
 import { RoundEngine } from '../../round/engine.js';
 import type { AbortInfo, PartyIndex, Protocol, Step } from '../../round/types.js';
 import type { KeyShare } from '../key-share.js';
-import { presignProtocol, startPresign } from '../presign/index.js';
+import { presignProtocol, signingSessionId, startPresign } from '../presign/index.js';
 import type { Presignature, PresignState } from '../presign/types.js';
 import type { EcdsaSignature } from './combine.js';
 import { releaseSigma, signProtocol } from './index.js';
@@ -143,21 +141,7 @@ export function signDigestSessionId(
   nonce: Uint8Array,
   tweak = 0n
 ): Uint8Array {
-  if (nonce.length !== 32) throw new InvalidArgs('nonce', 'must be 32 bytes');
-  if (tweak !== 0n) {
-    nonce = hashTagged(`${TAG_PREFIX}presign/nonce`, (e) => e.bytes(nonce).scalar(tweak));
-  }
-  return computeSessionId({
-    protocol: 'sign',
-    keyId: Buffer.from(keyShare.keyId, 'hex'),
-    keyEpoch: keyShare.epoch,
-    roster: keyShare.roster,
-    signers,
-    t: keyShare.t,
-    n: keyShare.n,
-    level: keyShare.level,
-    nonce,
-  });
+  return signingSessionId('sign', keyShare, signers, nonce, tweak);
 }
 
 /** What {@link signDigestEngine} needs. */
