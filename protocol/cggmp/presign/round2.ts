@@ -20,7 +20,13 @@ import {
   type R2Broadcast,
 } from './messages.js';
 import { PRESIGN } from './round1.js';
-import type { Presignature, PresignRound2, PresignRound3, PresignState } from './types.js';
+import {
+  keepAfter1,
+  type Presignature,
+  type PresignRound2,
+  type PresignRound3,
+  type PresignState,
+} from './types.js';
 
 /**
  * Spread a sender's broadcast list (one entry per OTHER signer, increasing) over all t positions,
@@ -151,21 +157,7 @@ export function finalizeRound2(
     ctx.signers.map((j) => (j === self ? new Uint8Array(0) : inbox[pick].get(j)!.envelope));
   const next: PresignRound3 = {
     round: 3,
-    share: s.share,
-    signers: s.signers,
-    tweak: s.tweak,
-    nonce: s.nonce,
-    k: s.k,
-    gamma: s.gamma,
-    rho: s.rho,
-    nu: s.nu,
-    K: s.K,
-    G: s.G,
-    ssid: s.ssid,
-    Ks: s.Ks,
-    Gs: s.Gs,
-    r1Env: s.r1Env,
-    betaHat: s.betaHat,
+    ...keepAfter1(s),
     GammaSum: encodePoint(Gamma),
     delta,
     Delta: encodePoint(Delta),

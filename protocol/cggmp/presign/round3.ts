@@ -26,6 +26,7 @@ import { proofReason, toHex, type SigningContext } from './context.js';
 import { decodeR3Broadcast, decodeR3P2p, encodeR4BadDelta } from './messages.js';
 import { PRESIGN } from './round1.js';
 import {
+  keepAfter1,
   PRESIGNATURE_VERSION,
   type Presignature,
   type PresignRound3,
@@ -109,21 +110,7 @@ export function finalizeRound3(
     const next: PresignRound4BadDelta = {
       round: 4,
       mode: 'bad-delta',
-      share: s.share,
-      signers: s.signers,
-      tweak: s.tweak,
-      nonce: s.nonce,
-      k: s.k,
-      gamma: s.gamma,
-      rho: s.rho,
-      nu: s.nu,
-      K: s.K,
-      G: s.G,
-      ssid: s.ssid,
-      Ks: s.Ks,
-      Gs: s.Gs,
-      r1Env: s.r1Env,
-      betaHat: s.betaHat,
+      ...keepAfter1(s),
       deltas,
       Fby: s.Fby,
       r2Env: s.r2Env,

@@ -111,6 +111,31 @@ export interface PresignAfter1 extends PresignBase {
   readonly betaHat: readonly bigint[];
 }
 
+/**
+ * Exactly the {@link PresignAfter1} fields of a later state. Rounds build their successor from
+ * this instead of spreading the whole state, so a round's private secrets (β, r̂, …) are dropped
+ * as soon as they are no longer needed.
+ */
+export function keepAfter1(s: PresignAfter1): PresignAfter1 {
+  return {
+    share: s.share,
+    signers: s.signers,
+    tweak: s.tweak,
+    nonce: s.nonce,
+    k: s.k,
+    gamma: s.gamma,
+    rho: s.rho,
+    nu: s.nu,
+    K: s.K,
+    G: s.G,
+    ssid: s.ssid,
+    Ks: s.Ks,
+    Gs: s.Gs,
+    r1Env: s.r1Env,
+    betaHat: s.betaHat,
+  };
+}
+
 /** Waiting for round 2 (Γ_j, F, F̂ broadcasts; D_{i,j}, ψ, ψ′ point-to-point). */
 export interface PresignRound2 extends PresignAfter1 {
   readonly round: 2;
