@@ -12,8 +12,9 @@
  * plaintext (base64) — every record is re-sealed under the target store's keys on import.
  *
  * Presignatures are never exported, and an import drops any presignature record it meets, so no
- * restore can bring one back (SECURITY.md §1.15). Session ids are exported: a restored node still
- * refuses the sids it took part in.
+ * restore can bring one back (SECURITY.md §1.15). Pooled prime pairs get the same treatment: a
+ * restored pool could hand the primes of a live key to a second keygen, and they are cheap to
+ * regenerate. Session ids are exported: a restored node still refuses the sids it took part in.
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -48,14 +49,25 @@ export interface BackupKeying {
   readonly passphrase?: string;
 }
 
+/** Kinds a backup can carry (a report counts them; `presig` is always 0). */
+export type BackupKind = Exclude<RecordKind, 'prime'>;
+
 /** What an import did. */
 export interface ImportReport {
-  readonly imported: Record<RecordKind, number>;
+  readonly imported: Record<BackupKind, number>;
   /** Records already present with identical content, left as they were. */
   readonly unchanged: number;
   /** Presignature records met in the archive and dropped. */
   readonly droppedPresignatures: number;
+  /**
+   * Prime-pool records met in the archive and dropped; present only when the archive held any
+   * (our own archives never do, so a report of a clean import keeps its old shape).
+   */
+  readonly droppedPrimes?: number;
 }
+
+/** Kinds that never leave the store in a backup and are dropped on import: single-use secrets. */
+const NEVER_BACKED_UP: ReadonlySet<RecordKind> = new Set<RecordKind>(['presig', 'prime']);
 
 interface BodyRecord {
   kind: string;
@@ -98,7 +110,7 @@ function gcmOpen(key: Buffer, nonce: Buffer, aad: Buffer, sealed: Buffer): Buffe
 }
 
 /**
- * Export every record except presignatures as an encrypted archive.
+ * Export every record except presignatures and pooled primes as an encrypted archive.
  * @param source the store's master-key source (keys the archive unless a passphrase is given)
  */
 export async function exportBackup(
@@ -108,7 +120,7 @@ export async function exportBackup(
 ): Promise<Uint8Array> {
   const records: BodyRecord[] = [];
   for (const kind of RECORD_KINDS) {
-    if (kind === 'presig') continue; // never in a backup
+    if (NEVER_BACKED_UP.has(kind)) continue; // single-use: never in a backup
     for await (const [key, value] of store.sublevel(kind).iterator()) {
       const plaintext = store.openRecordPlaintext(kind, key, value);
       records.push({ kind, key, data: plaintext.toString('base64') });
@@ -243,17 +255,21 @@ function parseBody(body: Buffer): { partyId: string; records: BodyRecord[] } {
 }
 
 async function applyRecords(store: Keystore, records: BodyRecord[]): Promise<ImportReport> {
-  const imported = Object.fromEntries(RECORD_KINDS.map((k) => [k, 0])) as Record<
-    RecordKind,
-    number
-  >;
+  const imported = Object.fromEntries(
+    RECORD_KINDS.filter((k) => k !== 'prime').map((k) => [k, 0])
+  ) as Record<BackupKind, number>;
   let unchanged = 0;
   let droppedPresignatures = 0;
+  let droppedPrimes = 0;
   const ops: WriteOp[] = [];
   const seen = new Set<string>();
   for (const r of records) {
     if (r.kind === 'presig') {
       droppedPresignatures++; // never restore a presignature, whatever the archive says
+      continue;
+    }
+    if (r.kind === 'prime') {
+      droppedPrimes++; // nor a pooled prime pair: it could seed a second key with the same primes
       continue;
     }
     if (!(RECORD_KINDS as readonly string[]).includes(r.kind)) {
@@ -307,10 +323,15 @@ async function applyRecords(store: Keystore, records: BodyRecord[]): Promise<Imp
       key: r.key,
       value: store.sealPlaintext(kind, r.key, epoch, version, plaintext),
     });
-    imported[kind]++;
+    imported[kind as BackupKind]++;
   }
   if (ops.length > 0) await store.write(ops);
-  return { imported, unchanged, droppedPresignatures };
+  return {
+    imported,
+    unchanged,
+    droppedPresignatures,
+    ...(droppedPrimes > 0 ? { droppedPrimes } : {}),
+  };
 }
 
 async function newestEpoch(

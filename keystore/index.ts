@@ -22,12 +22,16 @@ export {
   BACKUP_FORMAT,
   MAX_BACKUP_BYTES,
   type BackupKeying,
+  type BackupKind,
   type ImportReport,
 } from './backup.js';
 export {
   MAX_DATA_BYTES,
+  MAX_PRIME_BITS,
+  PRIME_LEVELS,
   type AuxInfoRecord,
   type JournalRecord,
   type KeyShareRecord,
   type PresignatureRecord,
+  type PrimePairRecord,
 } from './records.js';

@@ -9,7 +9,9 @@
  * - every write is one atomic LevelDB batch, synced, so a crash never leaves a half-written record;
  * - a presignature is consumed by one synced write that replaces it with a tombstone **before**
  *   its data is returned, and concurrent consumers are serialized: exactly one wins;
- * - a protocol session id is recorded once; a repeat is SESSION_ID_REUSED (C12 freshness).
+ * - a protocol session id is recorded once; a repeat is SESSION_ID_REUSED (C12 freshness);
+ * - a pooled prime pair is deleted by one synced write **before** it is returned, and takers of
+ *   one level are serialized: no two callers ever get the same pair.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -25,14 +27,20 @@ import {
   type MasterKey,
   type MasterKeySource,
 } from './master-key.js';
+import type { SecurityLevelName } from '../protocol/params.js';
 import {
   assertData,
   assertEpoch,
   assertId,
+  assertPrimeLevel,
+  assertPrimeValue,
+  bigintToBytes,
   bytes,
+  bytesToBigint,
   CODEC_VERSION,
   decodePlaintext,
   encodePlaintext,
+  primeKey,
   RECORD_KINDS,
   sidHex,
   str,
@@ -40,6 +48,7 @@ import {
   type JournalRecord,
   type KeyShareRecord,
   type PresignatureRecord,
+  type PrimePairRecord,
   type RecordKind,
   type StoredPresignature,
 } from './records.js';
@@ -110,6 +119,11 @@ export function parseRecordKey(kind: RecordKind, key: string): { id: string; epo
     const m = /^([A-Za-z0-9._:-]{1,128})@(\d{10})$/.exec(key);
     if (!m) throw new KeystoreError('RECORD_CORRUPT', `${kind}: malformed record key`);
     return { id: m[1]!, epoch: Number(m[2]) };
+  }
+  if (kind === 'prime') {
+    const m = /^(level112|level128)\.([A-Za-z0-9._:-]{1,128})$/.exec(key);
+    if (!m) throw new KeystoreError('RECORD_CORRUPT', `${kind}: malformed record key`);
+    return { id: m[2]!, epoch: 0 };
   }
   if (kind === 'identity' ? key !== 'identity' : !/^[0-9a-f]{64}$/.test(key)) {
     throw new KeystoreError('RECORD_CORRUPT', `${kind}: malformed record key`);
@@ -477,6 +491,79 @@ export class Keystore {
   async hasSessionId(sid: Uint8Array): Promise<boolean> {
     this.assertOpen();
     return (await this.subs.sid.get(sidHex(sid))) !== undefined;
+  }
+
+  // ---- prime pool -----------------------------------------------------------------------------
+
+  /**
+   * Store a pair of safe primes for a later keygen at `level` (one synced write). The keystore
+   * checks only shape (id, level, 0 < p, q < 2^4096); primality is the pool's job
+   * (daemon/prime-pool.ts checks every pair before it stores it). Refuses an id already pooled
+   * at that level. Errors name the field, never a prime.
+   * @throws KeystoreError INVALID_RECORD
+   */
+  async putPrimePair(rec: PrimePairRecord): Promise<void> {
+    assertId('id', rec.id);
+    assertPrimeLevel(rec.level);
+    assertPrimeValue('p', rec.p);
+    assertPrimeValue('q', rec.q);
+    this.assertOpen();
+    const key = primeKey(rec.level, rec.id);
+    await this.withLock(`prime:${rec.level}`, async () => {
+      if ((await this.subs.prime.get(key)) !== undefined) {
+        throw new KeystoreError(
+          'INVALID_RECORD',
+          `prime pair ${rec.level}/${rec.id} already exists`
+        );
+      }
+      await this.putRecord('prime', key, 0, {
+        id: rec.id,
+        level: rec.level,
+        p: bigintToBytes(rec.p),
+        q: bigintToBytes(rec.q),
+      });
+    });
+  }
+
+  /**
+   * Take one pooled pair of `level`: read it, delete it in one synced write, and only then return
+   * it — a crash after this call never hands the same primes to a second keygen. Takers (and
+   * writers) of a level are serialized, so concurrent calls never get the same pair.
+   * @returns the pair, or undefined when the pool of that level is empty
+   * @throws KeystoreError INVALID_RECORD (level), RECORD_CORRUPT (a tampered pool record)
+   */
+  async takePrimePair(
+    level: SecurityLevelName
+  ): Promise<{ id: string; p: bigint; q: bigint } | undefined> {
+    assertPrimeLevel(level);
+    this.assertOpen();
+    return this.withLock(`prime:${level}`, async () => {
+      for await (const [key, value] of this.subs.prime.iterator({
+        gte: `${level}.`,
+        lt: `${level}.~`,
+        limit: 1,
+      })) {
+        const r = this.openRecord('prime', key, value);
+        const id = parseRecordKey('prime', key).id;
+        if (str(r.obj, 'id', r.where) !== id || str(r.obj, 'level', r.where) !== level) {
+          throw new KeystoreError('RECORD_CORRUPT', `${r.where}: id or level mismatch`);
+        }
+        const p = bytesToBigint(bytes(r.obj, 'p', r.where));
+        const q = bytesToBigint(bytes(r.obj, 'q', r.where));
+        await this.write([{ type: 'del', kind: 'prime', key }]);
+        return { id, p, q };
+      }
+      return undefined;
+    });
+  }
+
+  /** Number of pooled pairs of `level` (reads keys only, decrypts nothing). */
+  async countPrimePairs(level: SecurityLevelName): Promise<number> {
+    assertPrimeLevel(level);
+    this.assertOpen();
+    let n = 0;
+    for await (const _ of this.subs.prime.keys({ gte: `${level}.`, lt: `${level}.~` })) n++;
+    return n;
   }
 
   // ---- record plumbing (also used by rotation.ts and backup.ts) ---------------------------

@@ -4,18 +4,23 @@
  * The protocol defines what a key share, aux info or presignature contains; the keystore stores
  * it as opaque bytes (`data`) next to the few fields it must understand itself: ids, the key epoch
  * and, for presignatures, the single-use state. When `protocol/` grows its serialized types they
- * drop into `data` without a keystore format change.
+ * drop into `data` without a keystore format change. Pooled prime pairs (`prime`) are the one
+ * kind the keystore understands field by field: p and q are big-endian bytes, validated on write.
  *
  * Plaintext = UTF-8 JSON `{ "v": <codec version>, …fields }`, byte strings as base64. Reading an
  * older `v` runs the upgrade chain of {@link UPGRADES}; a newer `v` is refused with
  * UNSUPPORTED_VERSION (never guessed at). Today every kind is at version 1.
  * @module
  */
+import type { SecurityLevelName } from '../protocol/params.js';
 import { KeystoreError } from './errors.js';
 
 /** The record kinds, one LevelDB sublevel each. */
-export type RecordKind = 'keyshare' | 'aux' | 'presig' | 'identity' | 'journal' | 'sid';
-/** All kinds, in backup order. */
+export type RecordKind = 'keyshare' | 'aux' | 'presig' | 'identity' | 'journal' | 'sid' | 'prime';
+/**
+ * All kinds, in backup order. Rotation re-seals every kind listed here; a backup skips `presig`
+ * and `prime` (single-use material, see backup.ts).
+ */
 export const RECORD_KINDS: readonly RecordKind[] = [
   'identity',
   'keyshare',
@@ -23,6 +28,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'presig',
   'journal',
   'sid',
+  'prime',
 ];
 /** Current codec version of each kind. */
 export const CODEC_VERSION: Readonly<Record<RecordKind, number>> = {
@@ -32,6 +38,7 @@ export const CODEC_VERSION: Readonly<Record<RecordKind, number>> = {
   identity: 1,
   journal: 1,
   sid: 1,
+  prime: 1,
 };
 
 /** Largest opaque payload accepted (bound every size): 1 MiB. */
@@ -97,6 +104,62 @@ export interface SessionIdRecord {
   readonly at: string;
 }
 
+/** The security levels a pooled prime pair can belong to (protocol/params.ts). */
+export const PRIME_LEVELS: readonly SecurityLevelName[] = ['level112', 'level128'];
+
+/** Largest prime the pool stores, in bits (level128 uses 1536; anything far larger is a bug). */
+export const MAX_PRIME_BITS = 4096;
+
+/**
+ * A pooled pair of safe primes for one future Paillier key (ARCHITECTURE.md "Primes"). Secret:
+ * whoever knows p, q of a key share's modulus can decrypt everything sent to that party. Single
+ * use: `takePrimePair` deletes it before handing it out, and backups never carry it.
+ */
+export interface PrimePairRecord {
+  /** Pool entry id, 1..128 chars of [A-Za-z0-9._:-] (non-secret, e.g. random). */
+  readonly id: string;
+  readonly level: SecurityLevelName;
+  readonly p: bigint;
+  readonly q: bigint;
+}
+
+/** @throws KeystoreError INVALID_RECORD unless `level` is one of {@link PRIME_LEVELS}. */
+export function assertPrimeLevel(level: string): asserts level is SecurityLevelName {
+  if (typeof level !== 'string' || !(PRIME_LEVELS as readonly string[]).includes(level)) {
+    throw new KeystoreError('INVALID_RECORD', `level must be one of ${PRIME_LEVELS.join(', ')}`);
+  }
+}
+
+/**
+ * @throws KeystoreError INVALID_RECORD unless `x` is a bigint in [1, 2^MAX_PRIME_BITS). The
+ *   message names the field and the rule, never the value.
+ */
+export function assertPrimeValue(field: string, x: bigint): void {
+  if (typeof x !== 'bigint' || x <= 0n || x >> BigInt(MAX_PRIME_BITS) !== 0n) {
+    throw new KeystoreError(
+      'INVALID_RECORD',
+      `${field} must be a positive bigint of at most ${MAX_PRIME_BITS} bits`
+    );
+  }
+}
+
+/** The LevelDB key of a pooled pair: the level as a prefix, so a level is one range scan. */
+export function primeKey(level: SecurityLevelName, id: string): string {
+  return `${level}.${id}`;
+}
+
+/** Big-endian bytes of a positive bigint (minimal length). */
+export function bigintToBytes(x: bigint): Uint8Array {
+  let hex = x.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** The positive bigint of big-endian bytes. */
+export function bytesToBigint(b: Uint8Array): bigint {
+  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
+}
+
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** @throws KeystoreError INVALID_RECORD unless `id` is 1..128 chars of [A-Za-z0-9._:-]. */
@@ -137,7 +200,7 @@ export const UPGRADES: Readonly<
     RecordKind,
     Readonly<Record<number, (o: Record<string, unknown>) => Record<string, unknown>>>
   >
-> = { keyshare: {}, aux: {}, presig: {}, identity: {}, journal: {}, sid: {} };
+> = { keyshare: {}, aux: {}, presig: {}, identity: {}, journal: {}, sid: {}, prime: {} };
 
 /** Encode a plaintext object at the current version (Uint8Array fields become base64). */
 export function encodePlaintext(kind: RecordKind, obj: object): Buffer {
