@@ -1,0 +1,232 @@
+/**
+ * Runs real `mpcd` daemons as separate processes on 127.0.0.1 for the integration tests: init a
+ * data dir, start (`node --import tsx cli/mpcd.ts start`), read the JSON log, stop with a signal
+ * or kill. Every wait is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const FIXTURE_PRIMES = join(REPO, 'tests/fixtures/primes.json');
+const MPCD = join(REPO, 'cli/mpcd.ts');
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Run `mpcd <args>` to completion. */
+export async function mpcd(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 30_000
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MPCD, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mpcd ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  component?: string;
+  [k: string]: unknown;
+}
+
+/** One daemon process with its data dir. */
+export class DaemonProcess {
+  child: ChildProcess | undefined;
+  readonly lines: LogLine[] = [];
+  /** Every line of every run (lines is reset at each start). */
+  readonly allLines: LogLine[] = [];
+  stderr = '';
+  peerId = '';
+  adminUrl = '';
+  private waiters = new Set<() => void>();
+
+  constructor(
+    readonly name: string,
+    readonly dataDir: string,
+    readonly port: number,
+    readonly env: Record<string, string>
+  ) {}
+
+  get address(): string {
+    return `/ip4/127.0.0.1/tcp/${this.port}/p2p/${this.peerId}`;
+  }
+
+  /** `mpcd init`; returns the peer id. */
+  async init(): Promise<string> {
+    const r = await mpcd(
+      [
+        '--data-dir',
+        this.dataDir,
+        'init',
+        '--listen',
+        `/ip4/127.0.0.1/tcp/${this.port}`,
+        '--admin-port',
+        '0',
+      ],
+      this.env
+    );
+    if (r.code !== 0) throw new Error(`mpcd init failed (${r.code}): ${r.stderr}`);
+    const id = await mpcd(['--data-dir', this.dataDir, 'id', '--json'], this.env);
+    this.peerId = (JSON.parse(id.stdout) as { peerId: string }).peerId;
+    return this.peerId;
+  }
+
+  /** Start the daemon; resolves once it logged "mpcd started". */
+  async start(flags: readonly string[], timeoutMs = 30_000): Promise<void> {
+    this.lines.length = 0;
+    this.stderr = '';
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MPCD, '--data-dir', this.dataDir, 'start', ...flags],
+      {
+        cwd: REPO,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    );
+    this.child = child;
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(line) as LogLine;
+          this.lines.push(parsed);
+          this.allLines.push(parsed);
+        } catch {
+          this.lines.push({ level: 50, msg: `unparsable log line: ${line}` });
+        }
+        for (const w of this.waiters) w();
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    child.on('exit', () => {
+      for (const w of this.waiters) w();
+    });
+    const started = await this.waitLog((l) => l.msg === 'mpcd started', timeoutMs);
+    this.adminUrl = started.admin as string;
+  }
+
+  /** Wait for a log line matching `pred` (bounded). */
+  async waitLog(pred: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit) return hit;
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        throw new Error(
+          `${this.name} exited (${this.child.exitCode}): ${this.stderr.slice(-2000)}`
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: no matching log line within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.min(left, 500));
+        const waiters = this.waiters;
+        function done() {
+          clearTimeout(t);
+          waiters.delete(done);
+          resolve();
+        }
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** Graceful stop (SIGTERM), bounded; returns the exit code. */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    return this.signal('SIGTERM', timeoutMs);
+  }
+
+  /** Kill -9: a crash. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL', 10_000);
+  }
+
+  private async signal(sig: NodeJS.Signals, timeoutMs: number): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code))
+    );
+    child.kill(sig);
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(t);
+    return code;
+  }
+
+  async get(path: string): Promise<{ status: number; body: string }> {
+    const r = await fetch(this.adminUrl + path, { signal: AbortSignal.timeout(5_000) });
+    return { status: r.status, body: await r.text() };
+  }
+}
+
+/** A temp root holding several daemons' data dirs; `cleanup()` stops everything and removes it. */
+export class Cluster {
+  readonly daemons: DaemonProcess[] = [];
+
+  private constructor(readonly root: string) {}
+
+  static async create(names: readonly string[]): Promise<Cluster> {
+    const c = new Cluster(await mkdtemp(join(tmpdir(), 'mpcd-it-')));
+    for (const name of names) {
+      const env = { MPCD_MASTER_KEY: randomBytes(32).toString('hex') };
+      c.daemons.push(new DaemonProcess(name, join(c.root, name), await freePort(), env));
+    }
+    await Promise.all(c.daemons.map((d) => d.init()));
+    return c;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => d.kill().catch(() => undefined)));
+    // MPCD_TEST_LOGS=<dir> keeps every daemon's JSON log for a post-mortem.
+    const keep = process.env.MPCD_TEST_LOGS;
+    if (keep) {
+      await mkdir(keep, { recursive: true });
+      for (const d of this.daemons) {
+        await writeFile(
+          join(keep, `${d.name}.log`),
+          d.allLines.map((l) => JSON.stringify(l)).join('\n') + '\n'
+        );
+      }
+    }
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
