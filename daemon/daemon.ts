@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { MasterKeySource } from '../keystore/index.js';
 import type { Keystore } from '../keystore/index.js';
 import { startAdminServer, type AdminServer, type HealthReport } from './admin-http.js';
-import type { DaemonConfig } from './config.js';
+import { ConfigError, type DaemonConfig } from './config.js';
 import { serveControl } from './control.js';
 import { openNodeStore } from './init.js';
 import { component, type Logger } from './log.js';
@@ -98,6 +98,12 @@ export class Daemon {
       const reg = new Registry();
       processMetrics(reg);
       const self = identity.peerId;
+      if (config.peers.includes(self.toString())) {
+        throw new ConfigError('peers', `peers: lists this daemon's own peer id ${self.toString()}`);
+      }
+      if (config.coordinator === self.toString()) {
+        throw new ConfigError('coordinator', 'coordinator: is this daemon’s own peer id');
+      }
       const coordinator = config.coordinator ? peerIdFromString(config.coordinator) : undefined;
       const allowed = new Set(config.peers);
       const admitted = new Set([
@@ -146,7 +152,7 @@ export class Daemon {
         keystore,
         size: config.primePool.size,
         levels: config.primePool.levels,
-        log: component(log, 'prime-pool'),
+        log, // the pool names its own component
         ...(config.insecureTestPrimes ? { insecureTestPrimes: config.insecureTestPrimes } : {}),
         onLevel: (level, ready) => primeGauge.set({ level }, ready),
       });

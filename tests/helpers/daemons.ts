@@ -13,7 +13,13 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURE_PRIMES = join(REPO, 'tests/fixtures/primes.json');
-const MPCD = join(REPO, 'cli/mpcd.ts');
+/**
+ * How to run mpcd: from the TypeScript sources through tsx, or — with MPCD_TEST_BIN=dist/cli/mpcd.js
+ * after `npm run build` — the compiled JavaScript that production runs.
+ */
+const MPCD_ARGS = process.env.MPCD_TEST_BIN
+  ? [join(REPO, process.env.MPCD_TEST_BIN)]
+  : ['--import', 'tsx', join(REPO, 'cli/mpcd.ts')];
 
 /** A free TCP port on 127.0.0.1 (bound and released). */
 export async function freePort(): Promise<number> {
@@ -34,7 +40,7 @@ export async function mpcd(
   timeoutMs = 30_000
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MPCD, ...args], {
+    const child = spawn(process.execPath, [...MPCD_ARGS, ...args], {
       cwd: REPO,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,7 +115,7 @@ export class DaemonProcess {
     this.stderr = '';
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MPCD, '--data-dir', this.dataDir, 'start', ...flags],
+      [...MPCD_ARGS, '--data-dir', this.dataDir, 'start', ...flags],
       {
         cwd: REPO,
         env: { ...process.env, ...this.env },
