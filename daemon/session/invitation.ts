@@ -170,10 +170,12 @@ export async function planSession(
     parties.push(i);
   }
   parties.sort((a, b) => a - b);
-  if (parties.length < keyShare.t) {
+  // Presign runs with exactly t signers (CGGMP.md §5.4): fewer cannot sign, more is a
+  // coordinator error that must be refused here, not surface as an internal failure later.
+  if (parties.length !== keyShare.t) {
     throw new ControlRefusal(
-      'too-few-signers',
-      `key ${params.keyId} needs ${keyShare.t} signers, got ${parties.length}`
+      parties.length < keyShare.t ? 'too-few-signers' : 'too-many-signers',
+      `key ${params.keyId} signs with exactly ${keyShare.t} signers, got ${parties.length}`
     );
   }
   const digest = Buffer.from(params.digest, 'hex');

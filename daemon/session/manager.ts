@@ -158,6 +158,8 @@ export class SessionManager {
   private draining = false;
   private closed = false;
   private readonly idle = new Set<() => void>();
+  /** Reports being delivered (a drain waits for them, bounded, so a clean stop loses none). */
+  private readonly reporting = new Set<Promise<void>>();
 
   constructor(private readonly d: ManagerDeps) {
     this.transport = new SessionTransport(
@@ -650,7 +652,9 @@ export class SessionManager {
     s.queue = [];
     if (s.engine) void this.d.engines.dispose(s.id);
     s.engine = false;
-    void this.report(s);
+    const reporting = this.report(s);
+    this.reporting.add(reporting);
+    void reporting.finally(() => this.reporting.delete(reporting));
     // Keep answering pulls for a while, then forget the session's envelopes.
     const t = setTimeout(() => {
       this.transport.unsubscribe(s.id);
@@ -766,6 +770,11 @@ export class SessionManager {
       if (s.phase !== 'completed' && s.phase !== 'failed')
         await this.fail(s, 'shutdown', 'the daemon is shutting down');
     }
+    const left = Math.max(1_000, deadline - Date.now());
+    await Promise.race([
+      Promise.allSettled([...this.reporting]),
+      new Promise((r) => setTimeout(r, left).unref()),
+    ]);
   }
 
   /** Stop retrying reports and drop every session. */

@@ -170,9 +170,15 @@ function int(o: Obj, k: string, field: string, min: number, max: number): number
   return v;
 }
 
+/** C0 controls, DEL and C1 controls (U+009B alone is a terminal escape). */
+function isControlChar(c: string): boolean {
+  const x = c.charCodeAt(0);
+  return x < 0x20 || (x >= 0x7f && x <= 0x9f);
+}
+
 function text(o: Obj, k: string, field: string, max: number): string {
   const v = o[k];
-  if (typeof v !== 'string' || v.length > max || [...v].some((c) => c.charCodeAt(0) < 0x20)) {
+  if (typeof v !== 'string' || v.length > max || [...v].some(isControlChar)) {
     throw new DecodeError(
       `${field}.${k}`,
       `must be a string of at most ${max} printable characters`
@@ -382,7 +388,7 @@ export function decodeReport(v: unknown): Report {
   if (o.output !== undefined)
     throw new DecodeError('report.output', 'a failed report has no output');
   const reason = str(o, 'reason', 'report', CODE, 'must be a reason code');
-  const culpritsRaw = o.culprits ?? [];
+  const culpritsRaw = o.culprits === undefined ? [] : o.culprits;
   if (!Array.isArray(culpritsRaw) || culpritsRaw.length > MAX_PARTIES) {
     throw new DecodeError('report.culprits', `must be a list of at most ${MAX_PARTIES}`);
   }
