@@ -324,6 +324,21 @@ describe('three mpcd daemons on loopback', () => {
     checkSignature((completed(again.reports, [A, B]) as SignOutput[])[0]!, digest);
   }, 90_000);
 
+  it('drains a running session on SIGTERM: the session completes, then the daemon exits 0', async () => {
+    const digest = randomBytes(32);
+    let stopped: Promise<number | null> | undefined;
+    const out = await sign([A, C], digest, {
+      afterStart: () => {
+        stopped = C.stop();
+      },
+    });
+    checkSignature((completed(out.reports, [A, C]) as SignOutput[])[0]!, digest);
+    expect(await stopped).toBe(0);
+    await C.waitLog((l) => l.msg === 'draining');
+    await C.start(flags(C, [A]));
+    await driver.connect(C.address);
+  }, 60_000);
+
   it('signs with a key made before all daemons were restarted', async () => {
     const codes = await Promise.all([A, B, C].map((d) => d.stop()));
     expect(codes).toEqual([0, 0, 0]);
