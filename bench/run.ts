@@ -1,8 +1,10 @@
 /**
  * `npm run bench [-- --quick] [-- only=<name>,…]`: prints one JSON line per figure.
- * Benchmarks: modexp, paillier, proofs, peer-verify, protocols, keystore.
+ * Benchmarks: modexp, paillier, proofs, peer-verify, protocols, keystore, daemon (three real mpcd
+ * processes on loopback; minutes long, `only=daemon` runs it alone).
  */
 import '../protocol/params.js';
+import { benchDaemon } from './daemon.js';
 import { benchKeystore } from './keystore.js';
 import { benchModexp } from './modexp.js';
 import { benchPaillier } from './paillier.js';
@@ -17,6 +19,7 @@ const all: Record<string, () => void | Promise<void>> = {
   'peer-verify': benchPeerVerify,
   protocols: benchProtocols,
   keystore: benchKeystore,
+  daemon: benchDaemon,
 };
 
 const only = process.argv

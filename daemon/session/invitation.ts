@@ -82,6 +82,24 @@ export function digestOf(hashing: Exclude<HashingMode, 'none'>, message: Uint8Ar
   }
 }
 
+/** Most shares a cache keeps (oldest dropped first). */
+const MAX_CACHED_SHARES = 256;
+
+async function loadShare(keyId: string, ctx: PlanContext): Promise<KeyShare> {
+  const cached = ctx.shareCache?.get(keyId);
+  if (cached) return cached;
+  const stored = await ctx.keystore.getKeyShare(keyId);
+  if (!stored) throw new ControlRefusal('unknown-key', `key ${keyId} is not held by this daemon`);
+  const share = decodeKeyShare(stored.data);
+  if (ctx.shareCache) {
+    if (ctx.shareCache.size >= MAX_CACHED_SHARES) {
+      ctx.shareCache.delete(ctx.shareCache.keys().next().value!);
+    }
+    ctx.shareCache.set(keyId, share);
+  }
+  return share;
+}
+
 /** What the check needs from the daemon. */
 export interface PlanContext {
   readonly self: string;
@@ -89,6 +107,13 @@ export interface PlanContext {
   /** Peers on the allow-list (other parties). */
   readonly allowed: ReadonlySet<string>;
   readonly keystore: Keystore;
+  /**
+   * Key shares already decoded and validated, by key id. `decodeKeyShare` re-checks the whole
+   * share (ring-Pedersen and Paillier from the primes: ~175 ms at level128) — on the main thread,
+   * before every sign session — so the daemon keeps the checked shares. Shares never change for a
+   * key id until refresh exists (refresh will have to clear this cache).
+   */
+  readonly shareCache?: Map<string, KeyShare>;
   readonly now: number;
 }
 
@@ -151,10 +176,7 @@ export async function planSession(
       parties: roster.map((_, i) => i),
     };
   }
-  const stored = await ctx.keystore.getKeyShare(params.keyId);
-  if (!stored)
-    throw new ControlRefusal('unknown-key', `key ${params.keyId} is not held by this daemon`);
-  const keyShare = decodeKeyShare(stored.data);
+  const keyShare = await loadShare(params.keyId, ctx);
   const rosterPeers = keyShare.roster.map((r) => {
     const m = inv.participants.find((p) => compareBytes(rosterEntry(p).partyId, r.partyId) === 0);
     return m;

@@ -158,6 +158,8 @@ export class SessionManager {
   private draining = false;
   private closed = false;
   private readonly idle = new Set<() => void>();
+  /** Checked key shares by key id (see `PlanContext.shareCache`). */
+  private readonly shares = new Map<string, KeyShare>();
   /** Reports being delivered (a drain waits for them, bounded, so a clean stop loses none). */
   private readonly reporting = new Set<Promise<void>>();
 
@@ -244,6 +246,7 @@ export class SessionManager {
       coordinator: this.d.coordinator?.toString(),
       allowed: this.d.allowed,
       keystore: this.d.keystore,
+      shareCache: this.shares,
       now: Date.now(),
     });
     if (await this.d.keystore.hasSessionId(plan.sid)) {

@@ -386,6 +386,21 @@ describe('planSession refusals', () => {
     expect(err.message).toContain(keyId);
   });
 
+  it('shareCache: a share is decoded and validated once, then served from the cache', async () => {
+    const shareCache = new Map<string, KeyShare>();
+    const first = await plan(signInv(), { ctx: ctx({ shareCache }) });
+    expect(shareCache.get(key2.keyId)).toBe(first.kind === 'sign' ? first.keyShare : undefined);
+    // With the keystore out of the way, only the cache can answer.
+    const noStore = { getKeyShare: () => Promise.reject(new Error('keystore touched')) };
+    const again = await plan(signInv(), {
+      ctx: ctx({ shareCache, keystore: noStore as unknown as Keystore }),
+    });
+    expect(again.kind === 'sign' && again.keyShare).toBe(shareCache.get(key2.keyId));
+    await expect(
+      plan(signInv(), { ctx: ctx({ keystore: noStore as unknown as Keystore }) })
+    ).rejects.toThrow('keystore touched');
+  });
+
   it('not-in-roster: an allowed signer that holds no share of the key, named', async () => {
     const err = await refusal(plan(signInv({}, { participants: [A, D] })));
     expect(err.code).toBe('not-in-roster');
