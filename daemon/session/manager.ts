@@ -82,6 +82,8 @@ export interface PrimeSource {
     level: 'level112' | 'level128',
     hint: { nonce: Uint8Array; index: number }
   ): Promise<{ p: bigint; q: bigint; source: string }>;
+  /** Pause background prime search while a keygen runs; returns the release function. */
+  hold?(): () => void;
 }
 
 export interface ManagerDeps {
@@ -120,6 +122,8 @@ interface Session {
   sent: Outgoing[];
   timers: NodeJS.Timeout[];
   pulling: boolean;
+  /** Releases the prime pool's hold (keygen only). */
+  releasePrimes?: () => void;
   reason?: string;
   detail?: string;
   culprits?: Array<{ party: string; reason: string }>;
@@ -281,19 +285,24 @@ export class SessionManager {
       { participants: inv.participants.length, sid: hex(plan.sid).slice(0, 16) },
       'invited'
     );
-    const joinDeadline = Math.min(inv.expiresAt, now + this.d.timeouts.joinMs);
-    this.timer(s, joinDeadline - now, () => {
+    // The invitation's expiry bounds invite → start as a whole; `joinMs` bounds the network part
+    // (join, peers, subscriptions). Generating primes for an empty pool is not counted in `joinMs`:
+    // it legitimately takes tens of seconds at level128, and the coordinator's expiry bounds it.
+    this.armJoinTimer(s, inv.expiresAt);
+    void this.join(s).catch((err) => this.fail(s, 'join-failed', (err as Error).message));
+  }
+
+  private armJoinTimer(s: Session, deadline: number): void {
+    this.timer(s, deadline - Date.now(), () => {
       if (s.phase === 'joining' || s.phase === 'ready') {
         void this.fail(s, 'join-timeout', 'the session did not start before the join deadline');
       }
     });
-    void this.join(s, joinDeadline).catch((err) =>
-      this.fail(s, 'join-failed', (err as Error).message)
-    );
   }
 
-  private async join(s: Session, deadline: number): Promise<void> {
+  private async join(s: Session): Promise<void> {
     const inv = s.plan.invitation;
+    let deadline = Math.min(inv.expiresAt, Date.now() + this.d.timeouts.joinMs);
     const res = await sendControl(
       this.d.node,
       this.d.coordinator!,
@@ -305,12 +314,20 @@ export class SessionManager {
     if (s.plan.kind === 'keygen') {
       const level = inv.params.kind === 'keygen' ? inv.params.level : 'level128';
       const t0 = Date.now();
+      // Hold the pool's background refill first, so taking a pair does not start a search that
+      // would compete with this keygen for the cores.
+      s.releasePrimes = this.d.primes.hold?.();
       const pair = await this.d.primes.take(level, {
         nonce: Buffer.from(inv.nonce, 'hex'),
         index: s.plan.self,
       });
       s.primes = { p: pair.p, q: pair.q };
       s.log.info({ source: pair.source, ms: Date.now() - t0 }, 'primes ready');
+      if (s.phase !== 'joining') return;
+      deadline = Math.min(inv.expiresAt, Date.now() + this.d.timeouts.joinMs);
+      this.armJoinTimer(s, deadline);
+    } else {
+      this.armJoinTimer(s, deadline);
     }
     this.transport.subscribe(s.id);
     const others = this.others(s);
@@ -649,6 +666,8 @@ export class SessionManager {
   }
 
   private end(s: Session): void {
+    s.releasePrimes?.();
+    s.releasePrimes = undefined;
     for (const t of s.timers) clearTimeout(t);
     s.timers = [];
     s.early = [];

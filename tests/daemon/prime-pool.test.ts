@@ -339,6 +339,29 @@ describe('take', () => {
     }
   });
 
+  it('hold(): a take under a hold starts no background search until the hold is released', async () => {
+    const ks = await openStore(tempDir(), await envKey());
+    const gen = new FakePrimes(LEVEL112);
+    const p = pool({
+      keystore: ks,
+      size: 1,
+      levels: ['level112'],
+      log: capture().log,
+      generate: gen.generate,
+    });
+    p.start();
+    await until('1 ready pair', async () => (await p.ready('level112')) === 1);
+    const release = p.hold();
+    const calls = gen.calls.length;
+    expect((await p.take('level112')).source).toBe('pool');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gen.calls.length).toBe(calls); // the refill waits for the keygen
+    release();
+    release(); // idempotent
+    await until('the refill after release', async () => (await p.ready('level112')) === 1);
+    expect(gen.calls.length).toBe(calls + 2);
+  });
+
   it('concurrent takes get distinct pairs (pooled first, then generated)', async () => {
     const ks = await openStore(tempDir(), await envKey());
     const gen = new FakePrimes(LEVEL112);
