@@ -15,9 +15,11 @@ type Pending = { resolve: (r: EngineReply) => void; reject: (e: Error) => void }
 type Request = EngineRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
 interface Slot {
-  worker: Worker;
+  /** Absent until the slot's first session, and again after it retired idle. */
+  worker?: Worker;
   sessions: Set<string>;
   pending: Map<number, Pending>;
+  idle?: NodeJS.Timeout;
 }
 
 /**
@@ -39,48 +41,76 @@ export class EngineError extends Error {
   override readonly name = 'EngineError';
 }
 
+/** How long a worker with no session lives on (its heap is tens of MB; idle daemons shed it). */
+export const WORKER_IDLE_MS = 30_000;
+
 export class EnginePool {
   private readonly slots: Slot[] = [];
   private readonly bySession = new Map<string, Slot>();
   private nextId = 1;
   private closed = false;
 
-  /** @param size number of workers (default: cores, at least 1) */
-  constructor(readonly size = Math.max(1, availableParallelism())) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  /**
+   * @param size most workers (default: cores, at least 1). Workers start with their first session
+   *   and stop after {@link WORKER_IDLE_MS} without one.
+   * @param idleMs override of the idle lifetime (tests)
+   */
+  constructor(
+    readonly size = Math.max(1, availableParallelism()),
+    private readonly idleMs = WORKER_IDLE_MS
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push({ sessions: new Set(), pending: new Map() });
   }
 
-  private spawn(): Slot {
+  /** The slot's worker, started if it has none. */
+  private workerOf(slot: Slot): Worker {
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = undefined;
+    if (slot.worker) return slot.worker;
     const worker = startWorker();
-    const slot: Slot = { worker, sessions: new Set(), pending: new Map() };
+    slot.worker = worker;
     worker.on('message', (reply: EngineReply) => {
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
       p.resolve(reply);
+      this.retireIfIdle(slot);
     });
     const fail = (err: Error) => {
+      if (slot.worker !== worker) return; // retired on purpose, or already replaced
+      slot.worker = undefined;
       for (const p of slot.pending.values())
         p.reject(new EngineError(`engine worker died: ${err.message}`));
       slot.pending.clear();
       for (const s of slot.sessions) this.bySession.delete(s);
       slot.sessions.clear();
-      const i = this.slots.indexOf(slot);
-      if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!this.closed) fail(new Error(`exit code ${code}`));
-    });
-    return slot;
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    return worker;
+  }
+
+  /** Stop a worker that has had no session and no request for `idleMs`. */
+  private retireIfIdle(slot: Slot): void {
+    if (this.closed || !slot.worker || slot.sessions.size > 0 || slot.pending.size > 0) return;
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = setTimeout(() => {
+      slot.idle = undefined;
+      const w = slot.worker;
+      if (!w || slot.sessions.size > 0 || slot.pending.size > 0) return;
+      slot.worker = undefined;
+      void w.terminate();
+    }, this.idleMs);
+    slot.idle.unref();
   }
 
   private async call(slot: Slot, req: Request): Promise<EngineStatus | undefined> {
     if (this.closed) throw new EngineError('engine pool is closed');
     const id = this.nextId++;
+    const worker = this.workerOf(slot);
     const reply = await new Promise<EngineReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ ...req, id } as EngineRequest);
+      worker.postMessage({ ...req, id } as EngineRequest);
     });
     if (!reply.ok) throw new EngineError(reply.error);
     return reply.status;
@@ -104,6 +134,7 @@ export class EnginePool {
     } catch (err) {
       slot.sessions.delete(session);
       this.bySession.delete(session);
+      this.retireIfIdle(slot);
       throw err;
     }
   }
@@ -125,6 +156,7 @@ export class EnginePool {
     this.bySession.delete(session);
     slot.sessions.delete(session);
     await this.call(slot, { op: 'dispose', session }).catch(() => undefined);
+    this.retireIfIdle(slot);
   }
 
   /** Sessions per worker (for status). */
@@ -132,12 +164,24 @@ export class EnginePool {
     return this.slots.map((s) => s.sessions.size);
   }
 
+  /** Workers running now (they start with sessions and retire when idle). */
+  running(): number {
+    return this.slots.filter((s) => s.worker !== undefined).length;
+  }
+
   /** Stop every worker. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const workers = this.slots.map((s) => {
+      if (s.idle) clearTimeout(s.idle);
+      const w = s.worker;
+      s.worker = undefined; // an exit from here on is ours, not a crash
+      return w;
+    });
     for (const s of this.slots) {
       for (const p of s.pending.values()) p.reject(new EngineError('engine pool is closed'));
+      s.pending.clear();
     }
+    await Promise.all(workers.map((w) => w?.terminate()));
   }
 }

@@ -452,7 +452,11 @@ export class SessionManager {
       s.early.push(bytes);
       return;
     }
-    if (s.phase !== 'running') return; // finished: late duplicates are normal
+    if (s.phase !== 'running') {
+      // Finished: late duplicates and pulled copies are normal; nothing here can change the outcome.
+      s.log.debug({ from: from.toString(), via }, 'ignored envelope for a finished session');
+      return;
+    }
     if (s.queue.length >= MAX_QUEUE) {
       this.d.metrics.messageIn(via, 'dropped');
       s.log.warn({ from: from.toString(), via }, 'dropped envelope: queue full');

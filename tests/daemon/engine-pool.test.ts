@@ -252,14 +252,35 @@ describe('EnginePool', () => {
   }, 60_000);
 });
 
+describe('idle workers', () => {
+  it('start with the first session and retire when idle, then start again', async () => {
+    const pool = new EnginePool(1, 200);
+    try {
+      expect(pool.running()).toBe(0);
+      await pool.create('i0', keygenSpec(keygenSid('idle0'), 0));
+      expect(pool.running()).toBe(1);
+      await pool.dispose('i0');
+      const deadline = Date.now() + 10_000;
+      while (pool.running() > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(pool.running()).toBe(0);
+      const st = await pool.create('i1', keygenSpec(keygenSid('idle1'), 0));
+      expect(st.finished).toBe(false);
+      expect(pool.running()).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('EnginePool.close', () => {
   it('fails a pending request and refuses every later call', async () => {
     const pool = new EnginePool(1);
     const sid = keygenSid('close');
     // the worker is still booting (tsx + the protocol modules): this create is pending at close
-    const pending = pool.create('c0', keygenSpec(sid, 0));
+    const pending = engineError(pool.create('c0', keygenSpec(sid, 0)));
     await pool.close();
-    const err = await engineError(pending);
+    const err = await pending;
     expect(err.message).toMatch(/closed/);
     expect((await engineError(pool.create('c1', keygenSpec(sid, 1)))).message).toMatch(/closed/);
     // the failed creates did not stay registered

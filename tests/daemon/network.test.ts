@@ -215,7 +215,9 @@ describe('three mpcd daemons on loopback', () => {
     const digest = randomBytes(32);
     const junkKey = randomBytes(32);
     const out = await sign(signers, digest, {
-      afterStart: async ({ id, nonce }) => {
+      // Before start, so the session cannot finish before the hostile envelopes arrive: the
+      // daemons hold them with the session's early envelopes and the engine judges each at start.
+      beforeStart: async ({ id, nonce }) => {
         const sid = realSid(signers, nonce);
         const forged = (from: number, sessionId: Uint8Array) =>
           signEnvelope({ sessionId, round: 1, from, payload: new Uint8Array([1, 2, 3]) }, junkKey);

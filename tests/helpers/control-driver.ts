@@ -55,6 +55,8 @@ export interface RunOptions {
   readonly expiresInMs?: number;
   /** How long to wait for every report; default 120 s. */
   readonly reportTimeoutMs?: number;
+  /** Runs once everyone is ready, before start is sent. */
+  readonly beforeStart?: (session: { id: string; nonce: Uint8Array }) => Promise<void> | void;
   /** Runs right after start was sent to everyone. */
   readonly afterStart?: (session: { id: string; nonce: Uint8Array }) => Promise<void> | void;
   /** Do not send start to these participants. */
@@ -240,6 +242,7 @@ export class ControlDriver {
       const missing = participants.filter((p) => !s.ready.has(p));
       throw Object.assign(new Error(`not ready: ${missing.join(', ')}`), { session: s });
     }
+    await opts.beforeStart?.({ id, nonce });
     const skip = new Set(opts.skipStart ?? []);
     await Promise.all(
       participants
