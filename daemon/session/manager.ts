@@ -56,6 +56,24 @@ const REPORT_RETRY_MS = 60 * 60_000;
 /** How many finished sessions `status()` remembers. */
 const MAX_FINISHED = 200;
 
+/**
+ * What a pull from the participant at roster index `requester` gets: what we sent from `round` on,
+ * broadcast or addressed to it. Non-participants get nothing, and point-to-point envelopes only go
+ * to their addressee: they travel in the clear inside Noise and may carry secret shares (keygen
+ * round 2).
+ */
+export function pullable(
+  sent: readonly Outgoing[],
+  round: number,
+  requester: number,
+  parties: readonly number[]
+): Uint8Array[] {
+  if (requester < 0 || !parties.includes(requester)) return [];
+  return sent
+    .filter((o) => o.round >= round && (o.to === undefined || o.to === requester))
+    .map((o) => o.bytes);
+}
+
 export type SessionPhase = 'joining' | 'ready' | 'running' | 'completed' | 'failed';
 
 /** Session timing knobs (from the daemon config). */
@@ -576,13 +594,7 @@ export class SessionManager {
   private onPull(session: string, round: number, from: PeerId): readonly Uint8Array[] {
     const s = this.sessions.get(session);
     if (!s) return [];
-    const idx = s.plan.peers.indexOf(from.toString());
-    // Only participants get anything, and point-to-point envelopes only go to their addressee:
-    // they travel in the clear inside Noise and may carry secret shares (keygen round 2).
-    if (idx < 0 || !s.plan.parties.includes(idx)) return [];
-    return s.sent
-      .filter((o) => o.round >= round && (o.to === undefined || o.to === idx))
-      .map((o) => o.bytes);
+    return pullable(s.sent, round, s.plan.peers.indexOf(from.toString()), s.plan.parties);
   }
 
   private async expire(s: Session, what: 'round' | 'session'): Promise<void> {
