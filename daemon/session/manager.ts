@@ -468,6 +468,7 @@ export class SessionManager {
         return;
       }
       s.early.push(bytes);
+      s.log.debug({ from: from.toString(), via, held: s.early.length }, 'held early envelope');
       return;
     }
     if (s.phase !== 'running') {

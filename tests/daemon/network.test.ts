@@ -87,10 +87,20 @@ async function sign(signers: readonly DaemonProcess[], digest: Uint8Array, opts:
 }
 
 /** The protocol sid of a sign session, computed as the daemons do (public inputs only). */
-function realSid(signers: readonly DaemonProcess[], nonce: Uint8Array): Uint8Array {
-  const entries = [A, B, C]
+/** The key's roster as the daemons build it: sorted by party-id bytes. */
+function rosterEntries() {
+  return [A, B, C]
     .map((d) => ({ peer: d.peerId, entry: rosterEntry(d.peerId) }))
     .sort((x, y) => Buffer.compare(Buffer.from(x.entry.partyId), Buffer.from(y.entry.partyId)));
+}
+
+/** A daemon's roster index (depends on its random peer id). */
+function rosterIndex(d: DaemonProcess): number {
+  return rosterEntries().findIndex((e) => e.peer === d.peerId);
+}
+
+function realSid(signers: readonly DaemonProcess[], nonce: Uint8Array): Uint8Array {
+  const entries = rosterEntries();
   const roster = entries.map((e) => e.entry);
   const indices = signers
     .map((s) => entries.findIndex((e) => e.peer === s.peerId))
@@ -219,13 +229,15 @@ describe('three mpcd daemons on loopback', () => {
       // daemons hold them with the session's early envelopes and the engine judges each at start.
       beforeStart: async ({ id, nonce }) => {
         const sid = realSid(signers, nonce);
+        // From a real signer's index (a non-signer would be refused as unknown-sender first).
+        const signer = rosterIndex(signers[0]!);
         const forged = (from: number, sessionId: Uint8Array) =>
           signEnvelope({ sessionId, round: 1, from, payload: new Uint8Array([1, 2, 3]) }, junkKey);
         const payloads: Array<[string, Uint8Array]> = [
           ['garbage', randomBytes(200)],
           [
             'bad-signature',
-            encodeFrame({ kind: 'envelope', session: id, envelope: forged(0, sid) }),
+            encodeFrame({ kind: 'envelope', session: id, envelope: forged(signer, sid) }),
           ],
           [
             'unknown-sender',
@@ -233,19 +245,25 @@ describe('three mpcd daemons on loopback', () => {
           ],
           [
             'wrong-session',
-            encodeFrame({ kind: 'envelope', session: id, envelope: forged(0, randomBytes(32)) }),
+            encodeFrame({
+              kind: 'envelope',
+              session: id,
+              envelope: forged(signer, randomBytes(32)),
+            }),
           ],
           [
             'unknown session id',
-            encodeFrame({ kind: 'envelope', session: 'x'.repeat(36), envelope: forged(0, sid) }),
+            encodeFrame({
+              kind: 'envelope',
+              session: 'x'.repeat(36),
+              envelope: forged(signer, sid),
+            }),
           ],
         ];
         for (const target of signers) {
           const peer = peerIdFromString(target.peerId);
           for (const [, bytes] of payloads) {
-            await request(driver.node, peer, TSS_PROTOCOL, bytes, { timeoutMs: 5_000 }).catch(
-              () => undefined
-            );
+            await request(driver.node, peer, TSS_PROTOCOL, bytes, { timeoutMs: 5_000 });
           }
           // An oversized frame: the length prefix alone exceeds the bound.
           await request(driver.node, peer, TSS_PROTOCOL, new Uint8Array((4 << 20) + 64 * 1024), {
@@ -253,9 +271,14 @@ describe('three mpcd daemons on loopback', () => {
           }).catch(() => undefined);
         }
         // Garbage on the session's gossip topic.
-        await driver.node.services.pubsub
-          .publish(sessionTopic(id), randomBytes(100))
-          .catch(() => undefined);
+        await driver.node.services.pubsub.publish(sessionTopic(id), randomBytes(100));
+        // Start only once both daemons hold the four envelopes of this session (three forged,
+        // one gossip): frames travel on their own streams and must not race the start.
+        for (const d of signers) {
+          await d.waitLog(
+            (l) => l.msg === 'held early envelope' && l.session === id && Number(l.held) >= 4
+          );
+        }
       },
     });
     const outputs = completed(out.reports, signers) as SignOutput[];
