@@ -40,8 +40,11 @@ export interface ControlLink {
 
 /** The persistence the service needs (coordinator-lite/store.ts). */
 export interface SessionStore {
-  get<T>(c: 'sessions', key: string): Promise<T | undefined>;
+  get<T>(c: 'sessions' | 'results', key: string): Promise<T | undefined>;
   put(c: 'sessions', key: string, value: unknown): Promise<void>;
+  batch(
+    ops: ReadonlyArray<{ type: 'put'; c: 'sessions' | 'results'; key: string; value: unknown }>
+  ): Promise<void>;
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   list<T>(c: 'sessions', opts?: { prefix?: string; limit?: number }): AsyncIterable<[string, T]>;
 }
@@ -69,6 +72,20 @@ export interface SessionRecord {
   reports: Record<string, Report>;
   result?: KeygenOutput | SignOutput;
   failure?: { reason: string; detail: string; culprits: Array<{ party: string; reason: string }> };
+  readonly label?: string;
+}
+
+/** A key made by a completed keygen (public values; `participants` = the roster's peer ids). */
+export interface KeyRecord {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly publicKey: string;
+  readonly address: string;
+  readonly participants: readonly string[];
+  readonly threshold: number;
+  readonly level: string;
+  readonly createdAt: string;
+  readonly sessionId: string;
   readonly label?: string;
 }
 
@@ -195,6 +212,12 @@ export class SessionService {
         r.status = 'joining';
       }
     });
+  }
+
+  /** A key of `accountId` (undefined for another account's key: no existence oracle). */
+  async key(accountId: string, keyId: string): Promise<KeyRecord | undefined> {
+    const k = await this.o.store.get<KeyRecord>('results', `key:${keyId}`);
+    return k?.accountId === accountId ? k : undefined;
   }
 
   /** A session by id (any account: callers check ownership). */
@@ -346,7 +369,29 @@ export class SessionService {
       const before = r.status;
       fn(r);
       r.updatedAt = new Date(this.now()).toISOString();
-      await this.o.store.put('sessions', id, r);
+      if (r.status === 'completed' && before !== 'completed' && r.result?.kind === 'keygen') {
+        // The key becomes usable in the same atomic write that completes its session.
+        const k = r.result;
+        const params = r.params as KeygenParams;
+        const key: KeyRecord = {
+          keyId: k.keyId,
+          accountId: r.accountId,
+          publicKey: k.publicKey,
+          address: k.address,
+          participants: [...r.participants],
+          threshold: params.threshold,
+          level: params.level,
+          createdAt: r.updatedAt,
+          sessionId: r.id,
+          ...(r.label ? { label: r.label } : {}),
+        };
+        await this.o.store.batch([
+          { type: 'put', c: 'sessions', key: id, value: r },
+          { type: 'put', c: 'results', key: `key:${k.keyId}`, value: key },
+        ]);
+      } else {
+        await this.o.store.put('sessions', id, r);
+      }
       if (r.status !== before) this.event(r, r.failure?.reason ?? r.status);
       return r;
     });

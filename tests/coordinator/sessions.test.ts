@@ -293,6 +293,16 @@ describe('with three daemons', () => {
     expect(done.status, JSON.stringify(done.failure)).toBe('completed');
     key = done.result as KeygenOutput;
     expect(Object.keys(done.reports)).toHaveLength(3);
+    // The key is stored with its session, and only its account sees it.
+    expect(await svc.key('acct', key.keyId)).toMatchObject({
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      address: key.address,
+      threshold: 2,
+      participants: [A.peerId, B.peerId, C.peerId],
+      sessionId: rec.id,
+    });
+    expect(await svc.key('someone-else', key.keyId)).toBeUndefined();
   }, 120_000);
 
   it('signs with A and C; the signature verifies with OpenSSL and recovers the address', async () => {
