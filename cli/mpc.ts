@@ -3,8 +3,8 @@
  * `mpc`: the user's command line for an mpcd network (issue 6, "mpc CLI"). Thin: it registers
  * commands and turns whatever ends them into an exit code ({@link ./mpc/exit-codes.ts}).
  *
- * Commands so far: `verify` (offline signature check) and `config show`. The ones that talk to
- * the coordinator (login, keygen, sign, …) come with coordinator-lite.
+ * Commands: `verify` (offline signature check), `config show`, and the ones that talk to the
+ * coordinator (`account`, `login`, `nodes`, `keygen`, `keys`, `sign`, `session`: ./mpc/commands.ts).
  *
  * Every commander error (unknown option, missing argument, bad choice) exits USAGE (2) through
  * `exitOverride`, printed like our own errors: `mpc: <message>` on stderr, or with `--json` the
@@ -13,6 +13,7 @@
  */
 import '../daemon/polyfills.js';
 import { Command, CommanderError } from 'commander';
+import { addCoordinatorCommands } from './mpc/commands.js';
 import { addConfigCommand } from './mpc/config.js';
 import { CliError, EXIT_CODES_HELP, OK, USAGE } from './mpc/exit-codes.js';
 import { Output } from './mpc/output.js';
@@ -32,7 +33,7 @@ const program = new Command('mpc')
   .addHelpText(
     'after',
     `
-threshold = the number of parties needed to sign (a 2-of-3 key: any 2 of its 3 parties sign).
+threshold = the number of parties needed to sign (2-of-3: --threshold 2 --parties 3).
 
 Configuration: $XDG_CONFIG_HOME/mpc/config.json (default ~/.config/mpc/config.json, mode 0600)
 { "url": "...", "token": "..." }; MPC_URL and MPC_TOKEN override it; --url and --token override both.
@@ -40,10 +41,14 @@ Configuration: $XDG_CONFIG_HOME/mpc/config.json (default ~/.config/mpc/config.js
 ${EXIT_CODES_HELP}
 
 Examples:
+  mpc --url http://127.0.0.1:8080 account setup --setup-token setup_… --name admin
+  mpc keygen --threshold 2 --parties 3
+  mpc sign --key <key id> --message 'hello'
   mpc verify --message 'hello' --signature 0x<65 bytes> --address 0x<20 bytes>
   mpc config show --json`
   );
 
+addCoordinatorCommands(program);
 addVerifyCommand(program);
 addConfigCommand(program);
 
