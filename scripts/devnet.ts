@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { FIXTURE_PRIMES, freePort } from '../tests/helpers/daemons.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const NAMES = ['a', 'b', 'c'] as const;
+/** Node names: node-a, node-b, … */
+const LETTERS = 'abcdefghijklmnop';
 
 interface DevnetFile {
   api: number;
@@ -102,6 +103,8 @@ export async function startDevnet(opts: {
   dir: string;
   fixtures: boolean;
   say: (s: string) => void;
+  /** Number of daemons (2..16) for a new devnet; default 3. */
+  parties?: number;
 }): Promise<Devnet> {
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -111,12 +114,16 @@ export async function startDevnet(opts: {
   if (existsSync(stateFile)) {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as DevnetFile;
   } else {
-    opts.say(`creating a devnet in ${dir}`);
+    const count = opts.parties ?? 3;
+    if (!Number.isInteger(count) || count < 2 || count > LETTERS.length) {
+      throw new Error(`--parties must be in [2, ${LETTERS.length}]`);
+    }
+    opts.say(`creating a devnet of ${count} daemons in ${dir}`);
     const coordinator = (
       await run('cli/mpc-coordinator.ts', ['--data-dir', coordDir, 'id'])
     ).trim();
     const nodes: DevnetFile['nodes'] = {};
-    for (const n of NAMES) {
+    for (const n of LETTERS.slice(0, count)) {
       const port = await freePort();
       const nodeDir = join(dir, `node-${n}`);
       await mkdir(nodeDir, { recursive: true, mode: 0o700 });
@@ -142,6 +149,7 @@ export async function startDevnet(opts: {
     state = { api: await freePort(), p2p: await freePort(), nodes, coordinator };
     await writeFile(stateFile, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   }
+  const NAMES = Object.keys(state.nodes);
   const children: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(
@@ -253,7 +261,7 @@ export async function startDevnet(opts: {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help')) {
-    process.stdout.write('npm run devnet [-- --dir ./devnet] [--fixtures]\n');
+    process.stdout.write('npm run devnet [-- --dir ./devnet] [--parties 3] [--fixtures]\n');
     return;
   }
   const i = args.indexOf('--dir');
@@ -264,7 +272,7 @@ async function main(): Promise<void> {
     say: (s) => process.stdout.write(s + '\n'),
   });
   process.stdout.write(
-    `\ndevnet up: a coordinator and 3 mpcd daemons on 127.0.0.1 (data and logs in ${net.dir})\n` +
+    `\ndevnet up: a coordinator and the mpcd daemons on 127.0.0.1 (data and logs in ${net.dir})\n` +
       `  source ${join(net.dir, 'mpc.env')}        # MPC_URL and MPC_TOKEN for mpc and curl\n` +
       `  curl -s -H "authorization: Bearer $MPC_TOKEN" $MPC_URL/v1/nodes\n` +
       `  curl -s -H "authorization: Bearer $MPC_TOKEN" -H 'content-type: application/json' \\\n` +
