@@ -6,7 +6,7 @@
  * and the exit codes of a short digest, a missing token, an unknown key and t > n.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyMessage } from 'ethers';
@@ -285,6 +285,62 @@ describe('mpc against a coordinator and three daemons', () => {
     const j = JSON.parse(r.stdout) as { error: { code: string; message: string } };
     expect(j.error).toEqual({ code: 'USAGE', message: 'threshold: must be at most parties (3)' });
   });
+
+  it("account create, login, recover: a second account sees none of the first one's keys", async () => {
+    const pw1 = join(dir, 'pw1');
+    const pw2 = join(dir, 'pw2');
+    await writeFile(pw1, 'correct horse battery', { mode: 0o600 });
+    await writeFile(pw2, 'a brand new passphrase', { mode: 0o600 });
+    const made = await mpc([
+      'account',
+      'create',
+      '--name',
+      'ann',
+      '--password-file',
+      pw1,
+      '--json',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const codes = (JSON.parse(made.stdout) as { recoveryCodes: string[] }).recoveryCodes;
+    expect(codes.length).toBeGreaterThan(0);
+    // ann works from her own config directory.
+    const annEnv = { XDG_CONFIG_HOME: join(dir, 'xdg-ann'), MPC_URL: url };
+    const login = await mpc(['login', '--name', 'ann', '--password-file', pw1], annEnv);
+    expect(login.code, login.stderr).toBe(0);
+    const keys = await mpc(['keys', '--json'], annEnv);
+    expect(keys.code, keys.stderr).toBe(0);
+    expect((JSON.parse(keys.stdout) as { keys: unknown[] }).keys).toEqual([]);
+    const recover = await mpc(
+      [
+        'account',
+        'recover',
+        '--name',
+        'ann',
+        '--recovery-code',
+        codes[0]!,
+        '--new-password-file',
+        pw2,
+      ],
+      annEnv
+    );
+    expect(recover.code, recover.stderr).toBe(0);
+    expect((await mpc(['login', '--name', 'ann', '--password-file', pw1], annEnv)).code).toBe(3);
+    expect((await mpc(['login', '--name', 'ann', '--password-file', pw2], annEnv)).code).toBe(0);
+    const again = await mpc(
+      [
+        'account',
+        'recover',
+        '--name',
+        'ann',
+        '--recovery-code',
+        codes[0]!,
+        '--new-password-file',
+        pw1,
+      ],
+      annEnv
+    );
+    expect(again.code).toBe(3); // a recovery code works once
+  }, 60_000);
 
   it('an unreachable coordinator → exit 6', async () => {
     const r = await mpc(['--url', 'http://127.0.0.1:1', 'keys']);
