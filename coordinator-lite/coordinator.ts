@@ -23,6 +23,7 @@ import { Accounts, type Account } from './accounts.js';
 import { apiRoutes } from './api.js';
 import { startControlNode } from './control-node.js';
 import { createApiServer, type ApiServer } from './http/server.js';
+import { openApiDocument } from './openapi.js';
 import { NodeRegistry } from './registry.js';
 import { SessionService, type SessionEvent } from './sessions.js';
 import { Store } from './store.js';
@@ -183,6 +184,7 @@ export class Coordinator {
         },
       ],
       authenticate: (bearer) => accounts.authenticate(bearer).catch(() => undefined),
+      openapi: openApiDocument(),
     });
     const api = this.api;
     this.stops.unshift(() => api.close());
