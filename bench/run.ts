@@ -1,9 +1,11 @@
 /**
  * `npm run bench [-- --quick] [-- only=<name>,…]`: prints one JSON line per figure.
  * Benchmarks: modexp, paillier, proofs, peer-verify, protocols, keystore, daemon (three real mpcd
- * processes on loopback; minutes long, `only=daemon` runs it alone).
+ * processes on loopback; minutes long, `only=daemon` runs it alone), coordinator (a devnet of a
+ * coordinator and three daemons driven through the API and the `mpc` CLI; `only=coordinator`).
  */
 import '../protocol/params.js';
+import { benchCoordinator } from './coordinator.js';
 import { benchDaemon } from './daemon.js';
 import { benchKeystore } from './keystore.js';
 import { benchModexp } from './modexp.js';
@@ -20,6 +22,7 @@ const all: Record<string, () => void | Promise<void>> = {
   protocols: benchProtocols,
   keystore: benchKeystore,
   daemon: benchDaemon,
+  coordinator: benchCoordinator,
 };
 
 const only = process.argv
