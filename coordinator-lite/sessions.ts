@@ -96,6 +96,12 @@ export interface SessionEvent {
   readonly detail: string;
 }
 
+/**
+ * Failures a daemon reports before start because *someone else* is not there: the expiry decides
+ * the session and names who was not ready; these reports are kept and quoted in its detail.
+ */
+const PRE_START_CONSEQUENCES = new Set(['join-timeout', 'peers-unreachable']);
+
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function sameHash(a: string, b: string): boolean {
@@ -170,36 +176,44 @@ export class SessionService {
     };
     await this.o.store.put('sessions', id, rec);
     this.armExpiry(rec);
-    const answers = await Promise.all(
-      rec.participants.map(async (p) => {
-        const inv: Invitation = {
-          v: 1,
-          sessionId: id,
-          coordinator: this.o.self,
-          recipient: p,
-          participants: rec.participants,
-          params: rec.params,
-          nonce: rec.nonce,
-          expiresAt: rec.expiresAt,
-          joinToken: tokens.get(p)!,
+    const invite = async (p: string) => {
+      const inv: Invitation = {
+        v: 1,
+        sessionId: id,
+        coordinator: this.o.self,
+        recipient: p,
+        participants: rec.participants,
+        params: rec.params,
+        nonce: rec.nonce,
+        expiresAt: rec.expiresAt,
+        joinToken: tokens.get(p)!,
+      };
+      const signature = signControl(invitationSigningBytes(inv), this.o.secretKey);
+      try {
+        return await this.o.link.send(
+          peerIdFromString(p),
+          { type: 'invite', invitation: inv, signature },
+          10_000
+        );
+      } catch (err) {
+        return {
+          ok: false as const,
+          error: { code: 'unreachable', message: (err as Error).message },
         };
-        const signature = signControl(invitationSigningBytes(inv), this.o.secretKey);
-        try {
-          return await this.o.link.send(
-            peerIdFromString(p),
-            { type: 'invite', invitation: inv, signature },
-            10_000
-          );
-        } catch (err) {
-          return {
-            ok: false as const,
-            error: { code: 'unreachable', message: (err as Error).message },
-          };
-        }
-      })
-    );
-    const refused = answers.map((a, i) => ({ a, p: rec.participants[i]! })).filter((x) => !x.a.ok);
-    return this.update(id, (r) => {
+      }
+    };
+    const answers = await Promise.all(rec.participants.map(invite));
+    // A daemon that answered with a refusal really refused (its reason is kept); one that could not
+    // be reached has not failed: it is invited again until the session expires, which then names
+    // it as not ready (issue 6: a session ends failed only when a participant really failed).
+    const refused = answers
+      .map((a, i) => ({ a, p: rec.participants[i]! }))
+      .filter((x) => !x.a.ok && x.a.error.code !== 'unreachable');
+    const unreachable = answers
+      .map((a, i) => ({ a, p: rec.participants[i]! }))
+      .filter((x) => !x.a.ok && x.a.error.code === 'unreachable')
+      .map((x) => x.p);
+    const result = await this.update(id, (r) => {
       if (refused.length > 0) {
         this.finish(r, 'failed', {
           reason: 'invitation-refused',
@@ -212,6 +226,38 @@ export class SessionService {
         r.status = 'joining';
       }
     });
+    if (result.status === 'joining') {
+      for (const p of unreachable) void this.reinvite(id, p, () => invite(p));
+    }
+    return result;
+  }
+
+  /** Invite an unreachable participant again every 2 s while the session still waits for it. */
+  private async reinvite(
+    id: string,
+    peer: string,
+    invite: () => Promise<ControlResponse>
+  ): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 2_000).unref());
+      const r = await this.get(id).catch(() => undefined);
+      if (!r || r.status !== 'joining' || r.joined.includes(peer) || this.now() >= r.expiresAt) {
+        return;
+      }
+      const answer = await invite();
+      if (answer.ok) return;
+      if (answer.error.code !== 'unreachable') {
+        await this.update(id, (x) => {
+          if (x.status !== 'joining') return;
+          this.finish(x, 'failed', {
+            reason: 'invitation-refused',
+            detail: `${peer}: ${answer.error.code}: ${answer.error.message}`,
+            culprits: [],
+          });
+        }).catch(() => undefined);
+        return;
+      }
+    }
   }
 
   /** A key of `accountId` (undefined for another account's key: no existence oracle). */
@@ -323,7 +369,11 @@ export class SessionService {
   private decide(r: SessionRecord): void {
     if (r.status === 'completed' || r.status === 'failed' || r.status === 'expired') return;
     const reports = Object.values(r.reports);
-    const failed = reports.filter((x) => x.outcome === 'failed');
+    // Before start, a daemon that gave up waiting is a consequence of someone else not being
+    // ready: the expiry decides, and names who it was.
+    const decisive = (x: Report) =>
+      r.status === 'running' || !PRE_START_CONSEQUENCES.has(x.reason ?? '');
+    const failed = reports.filter((x) => x.outcome === 'failed' && decisive(x));
     if (failed.length > 0) {
       const first = failed[0]!;
       const culprits = new Map<string, string>();
@@ -418,10 +468,20 @@ export class SessionService {
   private async expire(id: string): Promise<void> {
     const rec = await this.update(id, (r) => {
       if (r.status !== 'inviting' && r.status !== 'joining') return;
-      const missing = r.participants.filter((p) => !r.ready.includes(p));
+      // Who never joined is the likely cause; who joined but was not ready waited for them.
+      const absent = r.participants.filter((p) => !r.joined.includes(p));
+      const waiting = r.participants.filter((p) => r.joined.includes(p) && !r.ready.includes(p));
+      const missing = [
+        ...(absent.length > 0 ? [`never joined: ${absent.join(', ')}`] : []),
+        ...(waiting.length > 0 ? [`joined but not ready: ${waiting.join(', ')}`] : []),
+      ];
+      const said = Object.values(r.reports)
+        .filter((x) => x.outcome === 'failed')
+        .map((x) => `; ${x.party} reported ${x.reason}${x.detail ? ` (${x.detail})` : ''}`)
+        .join('');
       this.finish(r, 'expired', {
         reason: 'not-ready',
-        detail: `not ready before the deadline: ${missing.join(', ')}`,
+        detail: `not ready before the deadline (${missing.join('; ')})${said}`.slice(0, 2000),
         culprits: [],
       });
     }).catch(() => undefined);

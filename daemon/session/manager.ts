@@ -49,6 +49,8 @@ import { SessionTransport } from './transport.js';
 const MAX_EARLY = 256;
 /** Most envelopes queued for a running session's engine. */
 const MAX_QUEUE = 1024;
+/** How long after an invitation's expiry a daemon gives up on it by itself. */
+const JOIN_GRACE_MS = 2_000;
 /** How long a finished session keeps answering pulls. */
 const LINGER_MS = 60_000;
 /** How long the daemon keeps retrying a report. */
@@ -306,7 +308,9 @@ export class SessionManager {
     // The invitation's expiry bounds invite → start as a whole; `joinMs` bounds the network part
     // (join, peers, subscriptions). Generating primes for an empty pool is not counted in `joinMs`:
     // it legitimately takes tens of seconds at level128, and the coordinator's expiry bounds it.
-    this.armJoinTimer(s, inv.expiresAt);
+    // A short grace after the expiry: the coordinator's own expiry (which names who was not ready)
+    // and its abort normally arrive first.
+    this.armJoinTimer(s, inv.expiresAt + JOIN_GRACE_MS);
     void this.join(s).catch((err) => this.fail(s, 'join-failed', (err as Error).message));
   }
 
@@ -320,7 +324,7 @@ export class SessionManager {
 
   private async join(s: Session): Promise<void> {
     const inv = s.plan.invitation;
-    let deadline = Math.min(inv.expiresAt, Date.now() + this.d.timeouts.joinMs);
+    let deadline = Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.joinMs);
     const res = await sendControl(
       this.d.node,
       this.d.coordinator!,
@@ -342,7 +346,7 @@ export class SessionManager {
       s.primes = { p: pair.p, q: pair.q };
       s.log.info({ source: pair.source, ms: Date.now() - t0 }, 'primes ready');
       if (s.phase !== 'joining') return;
-      deadline = Math.min(inv.expiresAt, Date.now() + this.d.timeouts.joinMs);
+      deadline = Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.joinMs);
       this.armJoinTimer(s, deadline);
     } else {
       this.armJoinTimer(s, deadline);

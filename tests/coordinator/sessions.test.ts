@@ -134,7 +134,7 @@ describe('session rules (recording control link)', () => {
       return r?.status === 'expired' ? r : undefined;
     });
     expect(done.failure?.reason).toBe('not-ready');
-    expect(done.failure?.detail).toContain(parties[1]!.id.toString());
+    expect(done.failure?.detail).toContain(`never joined: ${parties[1]!.id.toString()}`);
     expect(done.failure?.detail).not.toContain(parties[0]!.id.toString());
     await until('aborts', async () =>
       sent.filter((s) => s.req.type === 'abort').length === 2 ? true : undefined
@@ -341,4 +341,25 @@ describe('with three daemons', () => {
     expect((done.result as KeygenOutput).keyId).toMatch(/^[0-9a-f]{32}$/);
     expect(Object.keys(done.reports)).toHaveLength(3);
   }, 120_000);
+
+  it('a daemon that never gets ready: the session expires naming it, the others are released', async () => {
+    await C.kill();
+    const rec = await svc.create({
+      accountId: 'acct',
+      participants: [A.peerId, C.peerId],
+      params: { kind: 'sign', keyId: key.keyId, digest: 'ab'.repeat(32), hashing: 'none' },
+      joinMs: 3_000,
+    });
+    // Unreachable is not a refusal: the session waits (and re-invites) until it expires.
+    expect(rec.status).toBe('joining');
+    const done = await finished(rec.id, 30_000);
+    expect(done.status, JSON.stringify(done.failure)).toBe('expired');
+    expect(done.failure?.reason).toBe('not-ready');
+    expect(done.failure?.detail).toContain(`never joined: ${C.peerId}`);
+    expect(done.failure?.detail).toContain(`joined but not ready: ${A.peerId}`);
+    // A was told: its session ends as aborted by the coordinator, not left waiting.
+    await A.waitLog(
+      (l) => l.msg === 'failed' && l.session === rec.id && l.reason === 'aborted-by-coordinator'
+    );
+  }, 60_000);
 });
