@@ -23,6 +23,7 @@ import {
 import { computeSessionId, type RosterEntry } from '../../protocol/hash/session-id.js';
 import type { Keystore } from '../../keystore/index.js';
 import { ControlRefusal } from '../control.js';
+import { compareBytes } from '../../protocol/math/bytes.js';
 
 /** Everything a session needs, resolved from a checked invitation. */
 export type SessionPlan =
@@ -47,12 +48,6 @@ export type SessionPlan =
       readonly parties: readonly number[];
       readonly digest: Uint8Array;
     };
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 
 /** Roster entry of a peer id: multihash bytes as party id, the Ed25519 key (Decisions). */
 export function rosterEntry(peer: string): RosterEntry {

@@ -13,7 +13,7 @@
 import { InvalidArgs } from '../errors.js';
 import { MAX_PARTIES, type SecurityLevelName } from '../params.js';
 import { hashTagged, TAG_PREFIX } from './transcript.js';
-import { bytesToBigint } from '../math/bytes.js';
+import { bytesToBigint, compareBytes } from '../math/bytes.js';
 
 /** The protocols a session can run. */
 export type ProtocolName = 'keygen' | 'aux-info' | 'presign' | 'sign';
@@ -42,12 +42,6 @@ export interface SessionIdInputs {
   readonly level: SecurityLevelName;
   /** The coordinator's fresh 32-byte nonce. */
   readonly nonce: Uint8Array;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /**

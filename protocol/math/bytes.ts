@@ -52,6 +52,13 @@ export function bigintToBuffer(x: bigint): Buffer {
 }
 
 /** Constant-length byte comparison (lengths are public). */
+/** Lexicographic order of byte strings (a shorter prefix sorts first): the roster order. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const len = Math.min(a.length, b.length);
+  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;

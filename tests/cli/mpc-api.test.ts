@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyMessage } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, FIXTURE_PRIMES, REPO, type DaemonProcess } from '../helpers/daemons.js';
+import { Cluster, REPO, type DaemonProcess } from '../helpers/daemons.js';
 
 const MPC_ARGS = process.env.MPC_TEST_BIN
   ? [join(REPO, process.env.MPC_TEST_BIN)]
@@ -74,23 +74,7 @@ beforeAll(async () => {
 
   cluster = await Cluster.create(['a', 'b', 'c']);
   const [A, B, C] = cluster.daemons as [DaemonProcess, DaemonProcess, DaemonProcess];
-  const flags = (self: DaemonProcess, bootstrap: readonly DaemonProcess[]) => [
-    '--peers',
-    cluster!.daemons
-      .filter((d) => d !== self)
-      .map((d) => d.peerId)
-      .join(','),
-    '--coordinator',
-    coordinatorId,
-    '--bootstrap',
-    bootstrap.map((d) => d.address).join(','),
-    '--insecure-test-primes',
-    FIXTURE_PRIMES,
-    '--prime-pool-size',
-    '0',
-  ];
-  await A.start(flags(A, []));
-  await Promise.all([B.start(flags(B, [A])), C.start(flags(C, [A]))]);
+  await cluster.startAll(coordinatorId);
 
   const child = spawn(
     process.execPath,

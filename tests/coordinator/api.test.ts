@@ -21,7 +21,7 @@ import { SessionService, type SessionEvent } from '../../coordinator-lite/sessio
 import { Store } from '../../coordinator-lite/store.js';
 import { createLogger } from '../../daemon/log.js';
 import type { MpcdNode } from '../../daemon/p2p/node.js';
-import { Cluster, FIXTURE_PRIMES, type DaemonProcess } from '../helpers/daemons.js';
+import { Cluster, type DaemonProcess } from '../helpers/daemons.js';
 
 const log = createLogger({ level: 'silent', name: 'api-test' });
 let cluster: Cluster;
@@ -74,23 +74,7 @@ beforeAll(async () => {
   const coordinator = peerIdFromPrivateKey(coordKey).toString();
   cluster = await Cluster.create(['a', 'b', 'c']);
   const [A, B, C] = cluster.daemons as [DaemonProcess, DaemonProcess, DaemonProcess];
-  const flags = (self: DaemonProcess, bootstrap: readonly DaemonProcess[]) => [
-    '--peers',
-    cluster.daemons
-      .filter((d) => d !== self)
-      .map((d) => d.peerId)
-      .join(','),
-    '--coordinator',
-    coordinator,
-    '--bootstrap',
-    bootstrap.map((d) => d.address).join(','),
-    '--insecure-test-primes',
-    FIXTURE_PRIMES,
-    '--prime-pool-size',
-    '0',
-  ];
-  await A.start(flags(A, []));
-  await Promise.all([B.start(flags(B, [A])), C.start(flags(C, [A]))]);
+  await cluster.startAll(coordinator);
 
   const listeners = new Set<(e: SessionEvent) => void>();
   const ref: { sessions?: SessionService; node?: MpcdNode } = {};

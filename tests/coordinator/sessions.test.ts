@@ -31,7 +31,7 @@ import {
   type Report,
   type SignOutput,
 } from '../../protocol/control/messages.js';
-import { Cluster, FIXTURE_PRIMES, freePort, type DaemonProcess } from '../helpers/daemons.js';
+import { Cluster, freePort, type DaemonProcess } from '../helpers/daemons.js';
 import { ethersRecover, opensslVerify } from '../helpers/verify.js';
 
 const log = createLogger({ level: 'silent', name: 'coordinator-test' });
@@ -254,27 +254,12 @@ describe('with three daemons', () => {
     cluster = await Cluster.create(['A', 'B', 'C']);
     [A, B, C] = cluster.daemons as [DaemonProcess, DaemonProcess, DaemonProcess];
     const coordinator = peerIdFromPrivateKey(coordKey).toString();
-    const flags = (self: DaemonProcess, bootstrap: readonly DaemonProcess[]) => [
-      '--peers',
-      cluster.daemons
-        .filter((d) => d !== self)
-        .map((d) => d.peerId)
-        .join(','),
-      '--coordinator',
-      coordinator,
-      '--bootstrap',
-      bootstrap.map((d) => d.address).join(','),
-      '--insecure-test-primes',
-      FIXTURE_PRIMES,
-      '--prime-pool-size',
-      '0',
+    await cluster.startAll(coordinator, [
       '--round-timeout-ms',
       '15000',
       '--pull-timeout-ms',
       '300',
-    ];
-    await A.start(flags(A, []));
-    await Promise.all([B.start(flags(B, [A])), C.start(flags(C, [A]))]);
+    ]);
     await startCoordinator();
   }, 90_000);
 

@@ -19,7 +19,7 @@ import { request } from '../../daemon/p2p/streams.js';
 import { encodeFrame, sessionTopic, TSS_PROTOCOL } from '../../daemon/session/transport.js';
 import { rosterEntry } from '../../daemon/session/invitation.js';
 import { ControlDriver, coordinatorKey, type RunOptions } from '../helpers/control-driver.js';
-import { Cluster, FIXTURE_PRIMES, type DaemonProcess } from '../helpers/daemons.js';
+import { Cluster, type DaemonProcess } from '../helpers/daemons.js';
 import { ethersRecover, nobleVerify, opensslVerify } from '../helpers/verify.js';
 
 const LEVEL = 'level112' as const;
@@ -32,33 +32,24 @@ let C: DaemonProcess;
 let coordinator: Awaited<ReturnType<typeof coordinatorKey>>;
 let key: KeygenOutput;
 
+/** Short timeouts so the fault tests finish quickly; debug logs for the log-line assertions. */
+const EXTRA = [
+  '--round-timeout-ms',
+  '8000',
+  '--pull-timeout-ms',
+  '300',
+  '--drain-timeout-ms',
+  '5000',
+  '--log-level',
+  'debug',
+];
+
 function flags(self: DaemonProcess, bootstrap: readonly DaemonProcess[]): string[] {
-  const peers = cluster.daemons.filter((d) => d !== self).map((d) => d.peerId);
-  return [
-    '--peers',
-    peers.join(','),
-    '--coordinator',
-    coordinator.peerId,
-    '--bootstrap',
-    bootstrap.map((d) => d.address).join(','),
-    '--insecure-test-primes',
-    FIXTURE_PRIMES,
-    '--prime-pool-size',
-    '0',
-    '--round-timeout-ms',
-    '8000',
-    '--pull-timeout-ms',
-    '300',
-    '--drain-timeout-ms',
-    '5000',
-    '--log-level',
-    'debug',
-  ];
+  return cluster.flags(self, coordinator.peerId, bootstrap, EXTRA);
 }
 
 async function startAll(): Promise<void> {
-  await A.start(flags(A, []));
-  await Promise.all([B.start(flags(B, [A])), C.start(flags(C, [A]))]);
+  await cluster.startAll(coordinator.peerId, EXTRA);
 }
 
 function completed(

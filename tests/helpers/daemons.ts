@@ -220,6 +220,41 @@ export class Cluster {
     return c;
   }
 
+  /**
+   * `mpcd start` flags for one member: every other member as a peer, `coordinator`, the given
+   * bootstrap members, the public TEST fixture primes with no pool, then `extra`.
+   */
+  flags(
+    self: DaemonProcess,
+    coordinator: string,
+    bootstrap: readonly DaemonProcess[],
+    extra: readonly string[] = []
+  ): string[] {
+    return [
+      '--peers',
+      this.daemons
+        .filter((d) => d !== self)
+        .map((d) => d.peerId)
+        .join(','),
+      '--coordinator',
+      coordinator,
+      '--bootstrap',
+      bootstrap.map((d) => d.address).join(','),
+      '--insecure-test-primes',
+      FIXTURE_PRIMES,
+      '--prime-pool-size',
+      '0',
+      ...extra,
+    ];
+  }
+
+  /** Start the first member, then the others knowing only its address (DHT discovery). */
+  async startAll(coordinator: string, extra: readonly string[] = []): Promise<void> {
+    const [first, ...rest] = this.daemons;
+    await first!.start(this.flags(first!, coordinator, [], extra));
+    await Promise.all(rest.map((d) => d.start(this.flags(d, coordinator, [first!], extra))));
+  }
+
   async cleanup(): Promise<void> {
     await Promise.all(this.daemons.map((d) => d.kill().catch(() => undefined)));
     // MPCD_TEST_LOGS=<dir> keeps every daemon's JSON log for a post-mortem.

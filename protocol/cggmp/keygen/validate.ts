@@ -5,14 +5,8 @@
  */
 import { InvalidArgs } from '../../errors.js';
 import type { RosterEntry } from '../../hash/session-id.js';
-import { bytesEqual } from '../../math/bytes.js';
+import { bytesEqual, compareBytes } from '../../math/bytes.js';
 import { MAX_PARTIES } from '../../params.js';
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 
 /**
  * A roster of n entries (2 ≤ n ≤ {@link MAX_PARTIES}), strictly sorted by party-id bytes (so no
