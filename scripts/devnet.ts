@@ -79,7 +79,7 @@ function startChild(
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', (code) => {
-      if (!done) rej(new Error(`${bin} exited (${code}); see ${logFile}`));
+      if (!done) rej(new Error(`${bin} exited (${code}); see ${logFile}:\n${out.slice(-2000)}`));
     });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,15 +22,49 @@ const MPCD_ARGS = process.env.MPCD_TEST_BIN
   ? [join(REPO, process.env.MPCD_TEST_BIN)]
   : ['--import', 'tsx', join(REPO, 'cli/mpcd.ts')];
 
-/** A free TCP port on 127.0.0.1 (bound and released). */
+/**
+ * A free TCP port on 127.0.0.1 for a process that will bind it a moment later.
+ *
+ * Not `listen(0)`: that hands out a port from the kernel's ephemeral range, the same range every
+ * outgoing connection takes its source port from, so between "released" and "bound by the daemon"
+ * a dial from another daemon (or another test file) could take it, and the daemon then dies with
+ * EADDRINUSE. We draw below the ephemeral range instead, from a slice of 1,500 ports per vitest
+ * worker so that test files running at once never draw the same port, and check it binds.
+ */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const low = ephemeralLow();
+  const slices = Math.max(1, Math.floor((low - 10_000) / 1_500));
+  const pool = Number(process.env.VITEST_POOL_ID ?? process.pid) % slices;
+  const base = 10_000 + pool * 1_500;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = base + Math.floor(Math.random() * 1_500);
+    if (handedOut.has(port) || !(await binds(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${base}..${base + 1_499} after 200 tries`);
+}
+
+/** The low end of the kernel's ephemeral port range (Linux), or the IANA default elsewhere. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]
+    );
+    if (Number.isInteger(low) && low > 12_000) return low;
+  } catch {
+    // not Linux
+  }
+  return 32_768;
+}
+
+function binds(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
