@@ -302,9 +302,9 @@ function timeout(
   names: `${string} ${string} ${FlagName}`,
   dflt: number,
   [min, max]: [number, number],
-  doc: string
+  ...doc: string[]
 ): FieldSpec {
-  return field(`timeouts.${names}`, dflt, readInt(min, max), [doc, `Range ${min}..${max} ms.`]);
+  return field(`timeouts.${names}`, dflt, readInt(min, max), [...doc, `Range ${min}..${max} ms.`]);
 }
 
 const readLevel = readOneOf(POOL_LEVELS);
@@ -389,7 +389,9 @@ const FIELDS: readonly FieldSpec[] = [
     'joinMs MPCD_JOIN_TIMEOUT_MS joinTimeoutMs',
     30_000,
     [100, 3_600_000],
-    'Longest wait between accepting an invitation and the start of the session.'
+    'Longest wait for each network step of joining (the coordinator, the other parties) and, for a',
+    'signing session, for its start. A keygen waits for its start until the invitation expires',
+    '(the coordinator sets that; at most timeouts.sessionMs): other parties may be generating primes.'
   ),
   timeout(
     'drainMs MPCD_DRAIN_TIMEOUT_MS drainTimeoutMs',

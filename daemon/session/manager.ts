@@ -6,7 +6,9 @@
  * - **invite** (from the coordinator only): checked by `planSession`; refused with a reason code.
  * - **joining**: join with the one-time token, take fresh primes (keygen), reach every other
  *   participant (DHT lookup when needed), subscribe to the session topic and wait until every
- *   participant is subscribed — then **ready**. Bounded by the invitation's expiry and `joinMs`.
+ *   participant is subscribed — then **ready**. Bounded by the invitation's expiry; `joinMs`
+ *   bounds our own network steps, and a signing session's wait for the others. A keygen waits for
+ *   the others until the expiry, since they may be generating primes.
  * - **start**: record the protocol sid (C12: a repeated sid is refused), build the engine in a
  *   worker, send round 1. Envelopes that arrived early are replayed.
  * - **running**: envelopes in → engine → envelopes out; a round that stalls for `pullMs` pulls the
@@ -141,6 +143,8 @@ interface Session {
   engine: boolean;
   sent: Outgoing[];
   timers: NodeJS.Timeout[];
+  /** Invite → start, at the latest: the invitation's expiry (plus grace), capped by sessionMs. */
+  joinBy: number;
   pulling: boolean;
   /** Releases the prime pool's hold (keygen only). */
   releasePrimes?: () => void;
@@ -298,6 +302,7 @@ export class SessionManager {
       engine: false,
       sent: [],
       timers: [],
+      joinBy: 0,
       pulling: false,
     };
     this.sessions.set(s.id, s);
@@ -310,7 +315,9 @@ export class SessionManager {
     // it legitimately takes tens of seconds at level128, and the coordinator's expiry bounds it.
     // A short grace after the expiry: the coordinator's own expiry (which names who was not ready)
     // and its abort normally arrive first.
-    this.armJoinTimer(s, inv.expiresAt + JOIN_GRACE_MS);
+    // Our own bound too (sessionMs), whatever expiry the coordinator chose.
+    s.joinBy = Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.sessionMs);
+    this.armJoinTimer(s, s.joinBy);
     void this.join(s).catch((err) => this.fail(s, 'join-failed', (err as Error).message));
   }
 
@@ -347,10 +354,14 @@ export class SessionManager {
       s.log.info({ source: pair.source, ms: Date.now() - t0 }, 'primes ready');
       if (s.phase !== 'joining') return;
       deadline = Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.joinMs);
-      this.armJoinTimer(s, deadline);
+      // No joinMs timer here: after our own primes, a keygen waits for the others' primes too
+      // (their subscriptions, then the start), and a pool that is empty on one party takes tens
+      // of seconds more than joinMs. The invitation's expiry (armed above) bounds that wait, and
+      // the coordinator's expiry names whoever was not ready.
     } else {
       this.armJoinTimer(s, deadline);
     }
+    const othersDeadline = s.plan.kind === 'keygen' ? s.joinBy : deadline;
     this.transport.subscribe(s.id);
     const others = this.others(s);
     const reached = await Promise.all(
@@ -365,7 +376,7 @@ export class SessionManager {
       const subs = new Set(this.transport.subscribers(s.id).map(String));
       const waiting = others.filter((p) => !subs.has(p.toString()));
       if (waiting.length === 0) break;
-      if (Date.now() > deadline) {
+      if (Date.now() > othersDeadline) {
         return this.fail(s, 'join-timeout', `participants never subscribed: ${waiting.join(', ')}`);
       }
       await new Promise((r) => setTimeout(r, 25));
@@ -376,7 +387,10 @@ export class SessionManager {
       this.d.node,
       this.d.coordinator!,
       { type: 'ready', sessionId: s.id },
-      Math.max(1, deadline - Date.now())
+      Math.max(
+        1,
+        Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.joinMs) - Date.now()
+      )
     );
     if (!ready.ok)
       return this.fail(s, 'ready-refused', `${ready.error.code}: ${ready.error.message}`);
