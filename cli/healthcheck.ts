@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `mpc-healthcheck [url]`: the container image's HEALTHCHECK (the slim image has no curl). Exits 0
- * when `GET url` answers 200 within 3 s, 1 otherwise, with one line saying why.
+ * when `GET url` answers 200 within 3 s, 1 when it does not, 2 when the URL itself is bad; one
+ * line on stderr says why.
  *
  * The URL comes from the argument, else `MPC_HEALTHCHECK_URL`, else the daemon's default admin
  * endpoint `http://127.0.0.1:7180/healthz` (the coordinator's service sets the variable to its own

@@ -10,6 +10,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface';
 import { ControlRefusal, sendControl, serveControl } from '../daemon/control.js';
 import type { Logger } from '../daemon/log.js';
 import { createNode, type MpcdNode } from '../daemon/p2p/node.js';
+import { refusalLogger } from '../daemon/p2p/refusal-log.js';
 import type { ControlRequest } from '../protocol/control/messages.js';
 import type { ControlLink } from './sessions.js';
 
@@ -31,8 +32,7 @@ export async function startControlNode(
     listen: o.listen,
     bootstrap: [],
     allow: o.isNode,
-    onDenied: (peer, where) =>
-      o.log.warn({ peer: peer.toString(), where }, 'refused a peer that is not a registered node'),
+    onDenied: refusalLogger(o.log, 'refused a peer that is not a registered node'),
   });
   await serveControl(node, { timeoutMs: 10_000, log: o.log }, async (req, from) => {
     try {

@@ -18,6 +18,7 @@ import { component, type Logger } from './log.js';
 import { DURATION_BUCKETS, processMetrics, Registry } from './metrics.js';
 import { createNode, type MpcdNode } from './p2p/node.js';
 import { PeerKeeper } from './p2p/peers.js';
+import { refusalLogger } from './p2p/refusal-log.js';
 import { PrimePool } from './prime-pool.js';
 import { EnginePool } from './session/engine-pool.js';
 import { SessionManager, type SessionMetrics } from './session/manager.js';
@@ -111,6 +112,7 @@ export class Daemon {
         ...(config.coordinator ? [config.coordinator] : []),
       ]);
       const p2pLog = component(log, 'p2p');
+      const logRefusal = refusalLogger(p2pLog, 'refused a peer that is not on the allow-list');
       const denied = reg.counter(
         'mpcd_peers_denied_total',
         'Connections refused by the allow-list.',
@@ -130,10 +132,7 @@ export class Daemon {
         allow: (peer) => admitted.has(peer.toString()),
         onDenied: (peer, where) => {
           denied.inc({ where });
-          p2pLog.warn(
-            { peer: peer.toString(), where },
-            'refused a peer that is not on the allow-list'
-          );
+          logRefusal(peer, where);
         },
       });
       cleanup.unshift(async () => {
