@@ -19,11 +19,14 @@ export { rotateMasterKey, type RotationOptions, type RotationResult } from './ro
 export {
   exportBackup,
   importBackup,
+  inspectBackup,
   BACKUP_FORMAT,
   MAX_BACKUP_BYTES,
   type BackupKeying,
   type BackupKind,
+  type BackupSummary,
   type ImportReport,
+  type InspectKeying,
 } from './backup.js';
 export {
   MAX_DATA_BYTES,
@@ -34,4 +37,5 @@ export {
   type KeyShareRecord,
   type PresignatureRecord,
   type PrimePairRecord,
+  type RecordKind,
 } from './records.js';

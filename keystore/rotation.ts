@@ -9,8 +9,9 @@
  * 3. One synced batch: the new key check and scrypt parameters replace the old, `rotation` goes.
  *
  * A crash anywhere leaves a store that refuses normal opening (ROTATION_IN_PROGRESS) and that a
- * re-run with the same old and new key finishes. A re-run after step 3 reports that the rotation
- * is already complete.
+ * re-run with the same old and new key finishes (`resumed`). A re-run after step 3 finds the store
+ * already keyed by the new key (`alreadyComplete`); the old key is not checked then, since the
+ * store no longer knows it.
  * @module
  */
 import { KeystoreError } from './errors.js';
@@ -45,14 +46,29 @@ export interface RotationOptions {
 export interface RotationResult {
   /** Records re-sealed by this run. */
   readonly resealed: number;
-  /** Whether this run found the rotation already complete. */
+  /**
+   * The store was already keyed by `to` when this run began: `from` did not open it, `to` did,
+   * and nothing was written. An earlier run may have finished this rotation (a re-run, or a
+   * crash after step 3), or `from` may simply be wrong: after step 3 the store keeps no trace of
+   * its old key, so this says nothing about `from`.
+   */
   readonly alreadyComplete: boolean;
+  /** This run finished a rotation that an interrupted run had started with the same keys. */
+  readonly resumed: boolean;
+  /**
+   * The fingerprint of `to` in this store, 16 hex digits: HKDF of the key and the store's salt,
+   * not secret (every stored value carries it) and different in every store.
+   */
+  readonly fingerprint: string;
 }
 
 /**
  * Rotate (or finish rotating) the master key of the store in `opts.dir`.
+ * @returns what this run did, and the new key's fingerprint
  * @throws KeystoreError WRONG_MASTER_KEY (neither key fits, or `to` is not the key an interrupted
  *   rotation started with), INVALID_RECORD (same key), STORE_LOCKED, or what `onProgress` throws.
+ * @example
+ * const { resealed, fingerprint } = await rotateMasterKey({ dir, from: oldSource, to: newSource });
  */
 export async function rotateMasterKey(opts: RotationOptions): Promise<RotationResult> {
   let store: Keystore;
@@ -60,11 +76,24 @@ export async function rotateMasterKey(opts: RotationOptions): Promise<RotationRe
     store = await Keystore.openInternal({ dir: opts.dir, source: opts.from }, true);
   } catch (err) {
     if (!(err instanceof KeystoreError) || err.code !== 'WRONG_MASTER_KEY') throw err;
-    // Completed by an earlier run (step 3 done)? Then the new key opens the store normally.
+    // `from` does not open the store. If `to` opens it normally (no rotation pending), the store
+    // is already keyed by `to`: completed by an earlier run (step 3 done), or never under `from`.
+    // Either way there is nothing to do; a pending rotation makes this open fail, and the
+    // caller gets the wrong `from` key reported.
     const done = await Keystore.open({ dir: opts.dir, source: opts.to }).catch(() => undefined);
     if (!done) throw err;
-    await done.close();
-    return { resealed: 0, alreadyComplete: true };
+    try {
+      const salt = Buffer.from(done.meta.salt, 'base64');
+      const { fingerprint } = deriveStoreKeys(await resolveKey(opts.to, done.meta.kdf), salt);
+      return {
+        resealed: 0,
+        alreadyComplete: true,
+        resumed: false,
+        fingerprint: fingerprint.toString('hex'),
+      };
+    } finally {
+      await done.close();
+    }
   }
   try {
     return await rotate(store, opts);
@@ -124,5 +153,10 @@ async function rotate(store: Keystore, opts: RotationOptions): Promise<RotationR
     { type: 'put', kind: 'meta', key: 'check', value: Buffer.from(state.check, 'base64') },
     { type: 'del', kind: 'meta', key: 'rotation' },
   ]); // step 3
-  return { resealed, alreadyComplete: false };
+  return {
+    resealed,
+    alreadyComplete: false,
+    resumed: pending !== undefined,
+    fingerprint: newKeys.fingerprint.toString('hex'),
+  };
 }

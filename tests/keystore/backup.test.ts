@@ -455,7 +455,14 @@ describe('conflicts', () => {
     const archive = await exportBackup(ks, source);
     const other = await fresh(source, 'party-B');
     const before = await snapshot(other);
-    await rejectsWith(importBackup(other, archive, source), 'BACKUP_CONFLICT', 'another party id');
+    const err = await rejectsWith(
+      importBackup(other, archive, source),
+      'BACKUP_CONFLICT',
+      'another party id',
+      'party-A', // the archive's
+      'party-B' // the store's
+    );
+    expect(err.details).toEqual({ archivePartyId: 'party-A', storePartyId: 'party-B' });
     expect(await snapshot(other)).toEqual(before);
   });
 

@@ -20,6 +20,7 @@ import {
   POPULATED_RECORDS,
   epochKey,
   expectPopulated,
+  fingerprintHex,
   populate,
   randomKey,
   rejectsWith,
@@ -83,6 +84,7 @@ describe('one process per store', () => {
     const { ks, dir } = await h.create(from);
     const p = await populate(ks);
     await ks.close();
+    const salt = ks.meta.salt;
     const hex = (k: typeof from) => Buffer.from(k.key.bytes).toString('hex');
     const crashed = child(['rotate-and-die', dir, '4', hex(to)], hex(from));
     expect(crashed.signal, crashed.stderr + crashed.stdout).toBe('SIGKILL');
@@ -92,6 +94,8 @@ describe('one process per store', () => {
     expect(await rotateMasterKey({ dir, from, to })).toEqual({
       resealed: POPULATED_RECORDS - 4,
       alreadyComplete: false,
+      resumed: true,
+      fingerprint: fingerprintHex(to.key, salt),
     });
     await expectPopulated(await h.open({ dir, source: to }), p);
   });

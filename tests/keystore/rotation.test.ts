@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deriveStoreKeys } from '../../keystore/encryption.js';
-import { rotateMasterKey, type MasterKeySource } from '../../keystore/index.js';
+import {
+  rotateMasterKey,
+  type MasterKeySource,
+  type RotationResult,
+} from '../../keystore/index.js';
 import { jsonBytes, makeCheck } from '../../keystore/keystore.js';
 import { RECORD_KINDS } from '../../keystore/records.js';
 import {
@@ -39,6 +43,25 @@ async function populated(from: MasterKeySource): Promise<{ dir: string; p: Popul
 }
 
 type Kdf = { logN: number; r: number; p: number; salt: string };
+
+/** The fingerprint `source` has in the (closed, not mid-rotation) store in `dir`, from its meta. */
+async function fingerprintIn(dir: string, source: MasterKeySource): Promise<string> {
+  return withRaw(dir, async (raw) => {
+    const meta = (await raw.storeMeta()) as { salt: string; kdf?: Kdf };
+    return fingerprintHex(await masterOf(source, meta.kdf), meta.salt);
+  });
+}
+
+/** A completed run's result, its fingerprint checked against the store: `to` is now its key. */
+async function rotated(
+  dir: string,
+  opts: Omit<Parameters<typeof rotateMasterKey>[0], 'dir'>
+): Promise<Omit<RotationResult, 'fingerprint'>> {
+  const { fingerprint, ...rest } = await rotateMasterKey({ dir, ...opts });
+  expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  expect(fingerprint).toBe(await fingerprintIn(dir, opts.to));
+  return rest;
+}
 
 /**
  * Fingerprint of every record at the raw level, as 'old' / 'new' (fails on anything else), and
@@ -127,9 +150,10 @@ describe('rotation interrupted after every record', () => {
       await rejectsWith(rotateMasterKey({ dir, from: randomKey(), to }), 'WRONG_MASTER_KEY');
 
       // re-running with the same keys finishes the job
-      expect(await rotateMasterKey({ dir, from, to })).toEqual({
+      expect(await rotated(dir, { from, to })).toEqual({
         resealed: N - k,
         alreadyComplete: false,
+        resumed: true,
       });
       expect(await rawState(dir, from, to)).toEqual({ old: 0, new: N, rotation: undefined });
 
@@ -139,9 +163,10 @@ describe('rotation interrupted after every record', () => {
       await rejectsWith(h.open({ dir, source: from }), 'WRONG_MASTER_KEY');
 
       // and once more: already complete, nothing touched
-      expect(await rotateMasterKey({ dir, from, to })).toEqual({
+      expect(await rotated(dir, { from, to })).toEqual({
         resealed: 0,
         alreadyComplete: true,
+        resumed: false,
       });
       const again = await h.open({ dir, source: to });
       await expectPopulated(again, p);
@@ -168,9 +193,10 @@ describe('rotation interrupted after every record', () => {
     await rejectsWith(h.open({ dir, source: from }), 'ROTATION_IN_PROGRESS');
     await rejectsWith(h.open({ dir, source: to }), 'ROTATION_IN_PROGRESS');
     expect(await rawState(dir, from, to)).toMatchObject({ old: N, new: 0 });
-    expect(await rotateMasterKey({ dir, from, to })).toEqual({
+    expect(await rotated(dir, { from, to })).toEqual({
       resealed: N,
       alreadyComplete: false,
+      resumed: true,
     });
     await expectPopulated(await h.open({ dir, source: to }), p);
   });
@@ -183,9 +209,10 @@ describe('rotation interrupted after every record', () => {
       await interrupt(dir, from, to, k);
       expect(await rawState(dir, from, to)).toMatchObject({ old: N - k, new: k });
     }
-    expect(await rotateMasterKey({ dir, from, to })).toEqual({
+    expect(await rotated(dir, { from, to })).toEqual({
       resealed: N - 9,
       alreadyComplete: false,
+      resumed: true,
     });
     await expectPopulated(await h.open({ dir, source: to }), p);
   });
@@ -203,37 +230,98 @@ describe('rotation interrupted after every record', () => {
   });
 });
 
+describe('what a run reports', () => {
+  it('the fingerprint returned is the one every re-sealed value carries', async () => {
+    const from = randomKey();
+    const to = pass(randomPassphrase());
+    const { dir } = await populated(from);
+    const { fingerprint } = await rotateMasterKey({ dir, from, to, scrypt: FAST_SCRYPT });
+    const carried = await withRaw(dir, async (raw) => {
+      const fps = new Set<string>();
+      for (const kind of RECORD_KINDS) {
+        for (const [, value] of await raw.entries(kind))
+          fps.add(value.subarray(1, 9).toString('hex'));
+      }
+      return [...fps];
+    });
+    expect(carried).toEqual([fingerprint]);
+  });
+
+  it('a wrong old key on a store already under the new key: nothing to do, nothing written', async () => {
+    // The store was never under `wrongOld`, yet the run cannot tell that from a rotation an
+    // earlier run completed (the store keeps no trace of old keys): it reports only that the
+    // store is already keyed by `to`, writes nothing, and claims no resumed rotation.
+    const to = randomKey();
+    const { dir, p } = await populated(to);
+    const raw = () =>
+      withRaw(dir, async (r) =>
+        Promise.all([...RECORD_KINDS, 'meta' as const].map((k) => r.entries(k)))
+      );
+    const before = await raw();
+    expect(await rotated(dir, { from: randomKey(), to })).toEqual({
+      resealed: 0,
+      alreadyComplete: true,
+      resumed: false,
+    });
+    expect(await raw()).toEqual(before);
+    await expectPopulated(await h.open({ dir, source: to }), p);
+  });
+
+  it('a wrong old key with the new key of an interrupted rotation is refused, not "complete"', async () => {
+    // `to` cannot open a store with a pending rotation, so this is never taken for a finished
+    // one: the wrong `from` is reported, and the right pair still finishes the rotation.
+    const from = randomKey();
+    const to = randomKey();
+    const { dir, p } = await populated(from);
+    await interrupt(dir, from, to, 3);
+    await rejectsWith(
+      rotateMasterKey({ dir, from: randomKey(), to }),
+      'WRONG_MASTER_KEY',
+      'does not open the store'
+    );
+    expect(await rawState(dir, from, to)).toMatchObject({ old: N - 3, new: 3 });
+    expect(await rotated(dir, { from, to })).toEqual({
+      resealed: N - 3,
+      alreadyComplete: false,
+      resumed: true,
+    });
+    await expectPopulated(await h.open({ dir, source: to }), p);
+  });
+});
+
 describe('rotation between raw keys and passphrases', () => {
   it('raw key → passphrase', async () => {
     const from = randomKey();
     const to = pass(randomPassphrase());
     const { dir, p } = await populated(from);
-    expect(await rotateMasterKey({ dir, from, to, scrypt: FAST_SCRYPT })).toEqual({
+    expect(await rotated(dir, { from, to, scrypt: FAST_SCRYPT })).toEqual({
       resealed: N,
       alreadyComplete: false,
+      resumed: false,
     });
     const ks = await h.open({ dir, source: to });
     expect(ks.meta.kdf).toMatchObject(FAST_SCRYPT);
     await expectPopulated(ks, p);
     await ks.close();
     await rejectsWith(h.open({ dir, source: from }), 'WRONG_MASTER_KEY');
-    expect(await rotateMasterKey({ dir, from, to })).toMatchObject({ alreadyComplete: true });
+    expect(await rotated(dir, { from, to })).toMatchObject({ alreadyComplete: true });
   });
 
   it('passphrase → raw key', async () => {
     const from = pass(randomPassphrase());
     const to = randomKey();
     const { dir, p } = await populated(from);
-    expect(await rotateMasterKey({ dir, from, to })).toEqual({
+    expect(await rotated(dir, { from, to })).toEqual({
       resealed: N,
       alreadyComplete: false,
+      resumed: false,
     });
     const ks = await h.open({ dir, source: to });
     expect(ks.meta.kdf).toBeUndefined();
     await expectPopulated(ks, p);
     await ks.close();
     await rejectsWith(h.open({ dir, source: from }), 'WRONG_MASTER_KEY', 'raw master key');
-    expect(await rotateMasterKey({ dir, from, to })).toMatchObject({ alreadyComplete: true });
+    expect(await rotated(dir, { from, to })).toMatchObject({ alreadyComplete: true });
   });
 
   it('passphrase → passphrase (new salt), and the same passphrase re-salted', async () => {
@@ -348,9 +436,10 @@ describe('rotation refusals', () => {
     const { ks, dir, source } = await h.create();
     await ks.close();
     const to = randomKey();
-    expect(await rotateMasterKey({ dir, from: source, to })).toEqual({
+    expect(await rotated(dir, { from: source, to })).toEqual({
       resealed: 0,
       alreadyComplete: false,
+      resumed: false,
     });
     await h.open({ dir, source: to });
   });
