@@ -2,7 +2,8 @@
 /**
  * `mpcd`: the party daemon's command line (ARCHITECTURE.md "cli/"): `init` creates a data dir
  * (identity in the encrypted keystore, a commented config file), `start` runs the daemon, `id`
- * prints the peer id and addresses. Thin over `daemon/`.
+ * prints the peer id and addresses; `backup`, `restore` and `rotate-master-key` live in
+ * `mpcd-keystore.ts`. Thin over `daemon/` and `keystore/`.
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 130 forced stop.
  * @module
@@ -23,6 +24,7 @@ import {
 import { Daemon } from '../daemon/daemon.js';
 import { initDataDir, readPeerId } from '../daemon/init.js';
 import { createLogger } from '../daemon/log.js';
+import { addKeystoreCommands } from './mpcd-keystore.js';
 
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
@@ -87,6 +89,10 @@ const program = new Command('mpcd')
   )
   .option('--data-dir <dir>', 'data directory (env MPCD_DATA_DIR)', defaultDataDir())
   .showHelpAfterError()
+  // Commander exits 1 on its usage errors (unknown or missing flag, conflicting flags, unknown or
+  // no command): make them 2, as documented above; help and --version stay 0. Set here, before
+  // any `.command()`, because subcommands copy it when they are created.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
   .addHelpText(
     'after',
     `
@@ -185,5 +191,13 @@ program
       fail(err);
     }
   });
+
+addKeystoreCommands(program, {
+  dataDir: () => resolve(program.opts<{ dataDir: string }>().dataDir),
+  masterKeySource,
+  addConfigOptions,
+  flagsOf,
+  fail,
+});
 
 program.parseAsync(process.argv).catch(fail);
