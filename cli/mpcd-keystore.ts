@@ -42,6 +42,7 @@ import {
   masterKeyFromFile,
   MAX_BACKUP_BYTES,
   MIN_PASSPHRASE_LENGTH,
+  passphraseFromFile,
   rotateMasterKey,
   type ImportReport,
   type InspectKeying,
@@ -76,7 +77,6 @@ class CommandFailure extends Error {
 
 const PROGRESS_EVERY_MS = 1_000;
 /** A passphrase file larger than this is not a passphrase file. */
-const MAX_PASSPHRASE_FILE = 4096;
 /** The kinds a report lists even at 0 (presignatures and primes are never in our archives). */
 const KINDS_SHOWN = ['identity', 'keyshare', 'aux', 'journal', 'sid'] as const;
 
@@ -635,12 +635,12 @@ async function optionalPassphrase(
 ): Promise<string | undefined> {
   if (path === undefined) return undefined;
   const file = resolve(path);
-  const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new CommandFailure(`${flag} ${file}: cannot be read`);
-  if (st.size > MAX_PASSPHRASE_FILE) {
-    throw new CommandFailure(`${flag} ${file}: too large to hold a passphrase`, 2);
+  let text: string;
+  try {
+    text = await passphraseFromFile(file);
+  } catch (err) {
+    throw new CommandFailure(`${flag}: ${(err as Error).message}`);
   }
-  const text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
   if (text.length < MIN_PASSPHRASE_LENGTH) {
     throw new CommandFailure(
       `${flag} ${file}: a passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`,

@@ -9,11 +9,15 @@
  * @module
  */
 import '../daemon/polyfills.js';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { KeystoreError, resolveMasterKeySource, type MasterKeySource } from '../keystore/index.js';
+import {
+  KeystoreError,
+  passphraseFromFile,
+  resolveMasterKeySource,
+  type MasterKeySource,
+} from '../keystore/index.js';
 import {
   CONFIG_KEYS,
   ConfigError,
@@ -37,11 +41,14 @@ function defaultDataDir(): string {
 async function masterKeySource(cfg: DaemonConfig): Promise<MasterKeySource> {
   let passphrase = process.env.MPCD_PASSPHRASE;
   if (cfg.passphraseFile) {
-    try {
-      passphrase = (await readFile(cfg.passphraseFile, 'utf8')).replace(/\r?\n$/, '');
-    } catch {
-      throw new ConfigError('passphraseFile', `passphraseFile: cannot read ${cfg.passphraseFile}`);
+    // Both set is a configuration mistake, not a precedence question: say so, like two keys.
+    if (passphrase) {
+      throw new KeystoreError(
+        'MASTER_KEY_SOURCE',
+        'several master key sources are configured: MPCD_PASSPHRASE and passphraseFile; use exactly one'
+      );
     }
+    passphrase = await passphraseFromFile(cfg.passphraseFile);
   }
   return resolveMasterKeySource({
     envValue: process.env.MPCD_MASTER_KEY,

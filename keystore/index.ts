@@ -5,6 +5,7 @@
 export { KeystoreError, type KeystoreErrorCode } from './errors.js';
 export {
   masterKeyFromFile,
+  passphraseFromFile,
   masterKeyFromPassphrase,
   parseMasterKey,
   resolveMasterKeySource,

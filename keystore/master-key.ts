@@ -67,18 +67,38 @@ export function parseMasterKey(text: string, origin: string): MasterKey {
  * @throws KeystoreError KEY_FILE_PERMISSIONS or INVALID_MASTER_KEY
  */
 export async function masterKeyFromFile(path: string): Promise<MasterKey> {
+  const raw = await readSecretFile(path, 'key file');
+  if (raw.length === MASTER_KEY_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) {
+    return { bytes: new Uint8Array(raw) };
+  }
+  return parseMasterKey(raw.toString('utf8'), `key file ${path}`);
+}
+
+/**
+ * Read a passphrase file (one trailing newline dropped), with the key file's rules: a regular
+ * file with no group/other permission bits, at most 4 KiB. The length rule is checked where the
+ * passphrase is stretched.
+ * @throws KeystoreError KEY_FILE_PERMISSIONS or INVALID_MASTER_KEY
+ */
+export async function passphraseFromFile(path: string): Promise<string> {
+  const raw = await readSecretFile(path, 'passphrase file');
+  return raw.toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A small secret file, refused unless it is a regular file private to its owner. */
+async function readSecretFile(path: string, what: string): Promise<Buffer> {
   // Open first, then fstat the open file: no window between the check and the read, and a
   // symlink (e.g. a Kubernetes secret mount) is judged by the file it points to.
   let handle;
   try {
     handle = await open(path, 'r');
   } catch {
-    throw new KeystoreError('KEY_FILE_PERMISSIONS', `key file ${path} cannot be read`, { path });
+    throw new KeystoreError('KEY_FILE_PERMISSIONS', `${what} ${path} cannot be read`, { path });
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      throw new KeystoreError('KEY_FILE_PERMISSIONS', `key file ${path} is not a regular file`, {
+      throw new KeystoreError('KEY_FILE_PERMISSIONS', `${what} ${path} is not a regular file`, {
         path,
       });
     }
@@ -86,20 +106,18 @@ export async function masterKeyFromFile(path: string): Promise<MasterKey> {
       const mode = (st.mode & 0o777).toString(8);
       throw new KeystoreError(
         'KEY_FILE_PERMISSIONS',
-        `key file ${path} has mode ${mode}: it must not be accessible by group or others (chmod 600)`,
+        `${what} ${path} has mode ${mode}: it must not be accessible by group or others (chmod 600)`,
         { path, mode }
       );
     }
     if (st.size > 4096) {
-      throw new KeystoreError('INVALID_MASTER_KEY', `key file ${path} is too large to hold a key`, {
-        path,
-      });
+      throw new KeystoreError(
+        'INVALID_MASTER_KEY',
+        `${what} ${path} is too large to hold a secret`,
+        { path }
+      );
     }
-    const raw = await handle.readFile();
-    if (raw.length === MASTER_KEY_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) {
-      return { bytes: new Uint8Array(raw) };
-    }
-    return parseMasterKey(raw.toString('utf8'), `key file ${path}`);
+    return await handle.readFile();
   } finally {
     await handle.close();
   }

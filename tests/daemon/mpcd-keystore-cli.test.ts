@@ -18,6 +18,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -566,6 +567,24 @@ describe.concurrent('mpcd usage errors', { timeout: SPAWNS_TIMEOUT_MS }, () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: mpcd');
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a passphrase in MPCD_PASSPHRASE and a passphrase file: refused as two sources; a shared file refused', async () => {
+    const dir = fresh('pp');
+    const pf = fresh('passphrase');
+    await writeFile(pf, 'correct horse battery staple\n', { mode: 0o600 });
+    const both = await run(
+      dir,
+      ['init', '--passphrase-file', pf],
+      env({ MPCD_PASSPHRASE: 'another passphrase entirely' })
+    );
+    expect(both.code, both.stderr).not.toBe(0);
+    expect(both.stderr).toMatch(/several master key sources.*MPCD_PASSPHRASE and passphraseFile/);
+    await chmod(pf, 0o644);
+    const open = await run(dir, ['init', '--passphrase-file', pf], env());
+    expect(open.code, open.stderr).not.toBe(0);
+    expect(open.stderr).toContain(`passphrase file ${pf} has mode 644`);
+    expect(existsSync(join(dir, 'keystore'))).toBe(false);
   });
 
   it('help is not an error: exit 0', async () => {

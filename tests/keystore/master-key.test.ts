@@ -12,6 +12,7 @@ import {
   masterKeyFromFile,
   masterKeyFromPassphrase,
   parseMasterKey,
+  passphraseFromFile,
   resolveMasterKeySource,
 } from '../../keystore/index.js';
 import { assertScryptParams } from '../../keystore/master-key.js';
@@ -371,5 +372,44 @@ describe('opening a store with the wrong key', () => {
       'INVALID_MASTER_KEY',
       'scrypt parameters out of bounds'
     );
+  });
+});
+
+describe('passphraseFromFile', () => {
+  function file(content: string, mode: number): string {
+    const path = join(h.dir(), 'passphrase');
+    writeFileSync(path, content);
+    chmodSync(path, mode);
+    return path;
+  }
+
+  it('reads the passphrase, dropping one trailing newline', async () => {
+    expect(await passphraseFromFile(file('correct horse battery\n', 0o600))).toBe(
+      'correct horse battery'
+    );
+    expect(await passphraseFromFile(file('  spaces kept  \r\n', 0o400))).toBe('  spaces kept  ');
+  });
+
+  it.each([0o640, 0o604, 0o644])(
+    'refuses a passphrase file with mode %o, naming it',
+    async (mode) => {
+      const path = file('correct horse battery\n', mode);
+      await expect(passphraseFromFile(path)).rejects.toMatchObject({
+        code: 'KEY_FILE_PERMISSIONS',
+        message: expect.stringContaining(`passphrase file ${path} has mode ${mode.toString(8)}`),
+      });
+    }
+  );
+
+  it('refuses a directory, a missing file and an oversized file', async () => {
+    const dir = join(h.dir(), 'd');
+    mkdirSync(dir);
+    await expect(passphraseFromFile(dir)).rejects.toMatchObject({ code: 'KEY_FILE_PERMISSIONS' });
+    await expect(passphraseFromFile(join(h.dir(), 'nope'))).rejects.toMatchObject({
+      code: 'KEY_FILE_PERMISSIONS',
+    });
+    await expect(passphraseFromFile(file('x'.repeat(5000), 0o600))).rejects.toMatchObject({
+      code: 'INVALID_MASTER_KEY',
+    });
   });
 });
