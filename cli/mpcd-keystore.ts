@@ -21,10 +21,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CONFIG_KEYS, loadConfig, type DaemonConfig } from '../daemon/config.js';
+import { exists, writePrivateFile } from '../daemon/private-file.js';
 import {
   DataDirError,
   initDataDir,
@@ -650,58 +651,11 @@ async function optionalPassphrase(
   return text;
 }
 
-/**
- * Write `data` to `path` atomically with mode 0600: a synced temp file in the same folder, then
- * `link` (refuses to replace anything) or, with `overwrite`, `rename` (replaces atomically). A
- * crash leaves the old file or the new one, never a torn archive under the real name.
- */
+/** Write an archive (0600, crash-safe); an existing file is replaced only with --force. */
 async function writeFileAtomic(path: string, data: Uint8Array, overwrite: boolean): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.chmod(0o600); // whatever the umask
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+  if (!(await writePrivateFile(path, data, { replace: overwrite }))) {
+    throw new CommandFailure(`--out ${path} already exists: refusing to replace it (use --force)`);
   }
-  try {
-    if (overwrite) {
-      await rename(tmp, path);
-    } else {
-      try {
-        await link(tmp, path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') {
-          throw new CommandFailure(
-            `--out ${path} already exists: refusing to replace it (use --force)`
-          );
-        }
-        // Filesystems without hard links: check, then rename.
-        if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(code ?? '')) throw err;
-        if (await exists(path)) {
-          throw new CommandFailure(
-            `--out ${path} already exists: refusing to replace it (use --force)`
-          );
-        }
-        await rename(tmp, path);
-      }
-    }
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  await syncDir(dirname(path));
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    }
-  );
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -709,20 +663,6 @@ async function isDir(path: string): Promise<boolean> {
     (st) => st.isDirectory(),
     () => false
   );
-}
-
-/** fsync a folder so a new entry survives a crash (best effort: not every OS allows it). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // not supported here; the file itself is synced
-  }
 }
 
 // ---- commander plumbing ---------------------------------------------------------------------

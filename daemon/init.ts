@@ -19,10 +19,10 @@
  *   tampered file or mixed-up data dirs fail at start, not as a wrong roster entry later.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { exists, writePrivateFile } from './private-file.js';
 import { KeystoreError } from '../keystore/errors.js';
 import { Keystore } from '../keystore/keystore.js';
 import type { MasterKeySource } from '../keystore/master-key.js';
@@ -83,61 +83,9 @@ export interface InitResult {
   created: boolean;
 }
 
-/**
- * Write `text` to `path` unless it exists: temp file (0600, synced), then `link` into place,
- * which is atomic and refuses to replace an existing file.
- * @returns whether the file was written
- */
-async function writeNewFile(path: string, text: string): Promise<boolean> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.chmod(0o600); // the umask cannot widen it, but be explicit
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    try {
-      await link(tmp, path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      // Filesystems without hard links: check, then rename (atomic, but may race another writer).
-      if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(code ?? '')) throw err;
-      if (await exists(path)) return false;
-      await rename(tmp, path);
-    }
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  await syncDir(resolve(path, '..'));
-  return true;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    }
-  );
-}
-
-/** fsync a directory so a new entry survives a crash (best effort: not every OS allows it). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // not supported here; the file itself is synced
-  }
+/** Write `text` to `path` (0600, crash-safe) unless it exists. @returns whether it was written */
+function writeNewFile(path: string, text: string): Promise<boolean> {
+  return writePrivateFile(path, text, { replace: false });
 }
 
 /** The peer-id file's content; undefined when absent. @throws DataDirError PEER_ID_FILE_INVALID */
