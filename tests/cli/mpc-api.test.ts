@@ -12,17 +12,9 @@ import { join } from 'node:path';
 import { verifyMessage } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, REPO, type DaemonProcess } from '../helpers/daemons.js';
+import { MPC_ARGS, runNode, type Run } from '../helpers/run.js';
 
-const MPC_ARGS = process.env.MPC_TEST_BIN
-  ? [join(REPO, process.env.MPC_TEST_BIN)]
-  : ['--import', 'tsx', join(REPO, 'cli/mpc.ts')];
 const COORD = ['--import', 'tsx', join(REPO, 'cli/mpc-coordinator.ts')];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 let xdg: string;
@@ -36,29 +28,11 @@ function run(
   env: Record<string, string> = {},
   timeoutMs = 60_000
 ): Promise<Run> {
-  const e: Record<string, string | undefined> = { ...process.env, XDG_CONFIG_HOME: xdg, ...env };
-  delete e.MPC_URL;
-  delete e.MPC_TOKEN;
-  if (env.MPC_URL) e.MPC_URL = env.MPC_URL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args], {
-      cwd: REPO,
-      env: e,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode(
+    args,
+    { XDG_CONFIG_HOME: xdg, MPC_URL: undefined, MPC_TOKEN: undefined, ...env },
+    timeoutMs
+  );
 }
 
 const mpc = (args: readonly string[], env?: Record<string, string>, timeoutMs?: number) =>

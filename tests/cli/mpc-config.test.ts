@@ -4,11 +4,9 @@
  * atomic writes; and the token never printed — neither by `mpc config show` (driven as a real
  * process) nor in any error message.
  */
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   defaultConfigPath,
@@ -17,42 +15,9 @@ import {
   saveCliConfig,
 } from '../../cli/mpc/config.js';
 import { CliError } from '../../cli/mpc/exit-codes.js';
+import { runMpc as mpc } from '../helpers/run.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const MPC_ARGS = process.env.MPC_TEST_BIN
-  ? [join(REPO, process.env.MPC_TEST_BIN)]
-  : ['--import', 'tsx', join(REPO, 'cli/mpc.ts')];
 const posix = process.platform !== 'win32';
-
-/** Run `mpc <args>` with exactly the MPC_* / XDG variables given (bounded). */
-function mpc(
-  args: readonly string[],
-  vars: Record<string, string>,
-  timeoutMs = 30_000
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.MPC_URL;
-  delete env.MPC_TOKEN;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...MPC_ARGS, ...args], {
-      cwd: REPO,
-      env: { ...env, ...vars },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mpc ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The error `p` rejects with (fails the test when it resolves). */
 async function rejection(p: Promise<unknown>): Promise<CliError> {

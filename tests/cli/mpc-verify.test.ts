@@ -5,52 +5,17 @@
  * exit 1 and INVALID, every malformed flag exit 2 with a message naming the flag; the --json shapes;
  * and a cross-check with ethers `hashMessage` / `verifyMessage` so "eth-personal" is what wallets do.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { computeAddress, hashMessage, verifyMessage, Wallet } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runMpc, type Run } from '../helpers/run.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** `mpc <args>`, without any MPC_* variable of the caller. */
+const mpc = (args: readonly string[]) => runMpc(args);
+
 /** Sources through tsx, or the compiled entry with MPC_TEST_BIN=dist/cli/mpc.js. */
-const MPC_ARGS = process.env.MPC_TEST_BIN
-  ? [join(REPO, process.env.MPC_TEST_BIN)]
-  : ['--import', 'tsx', join(REPO, 'cli/mpc.ts')];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `mpc <args>` to completion (bounded), without any MPC_* variable of the caller. */
-function mpc(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
-  const env = { ...process.env };
-  delete env.MPC_URL;
-  delete env.MPC_TOKEN;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...MPC_ARGS, ...args], {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mpc ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const N = secp256k1.Point.Fn.ORDER;
 const hex = (b: Uint8Array): string => '0x' + Buffer.from(b).toString('hex');

@@ -10,17 +10,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MPCD_ARGS, REPO, runNode, type Run } from './run.js';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export { REPO };
 export const FIXTURE_PRIMES = join(REPO, 'tests/fixtures/primes.json');
-/**
- * How to run mpcd: from the TypeScript sources through tsx, or — with MPCD_TEST_BIN=dist/cli/mpcd.js
- * after `npm run build` — the compiled JavaScript that production runs.
- */
-const MPCD_ARGS = process.env.MPCD_TEST_BIN
-  ? [join(REPO, process.env.MPCD_TEST_BIN)]
-  : ['--import', 'tsx', join(REPO, 'cli/mpcd.ts')];
 
 /**
  * A free TCP port on 127.0.0.1 for a process that will bind it a moment later.
@@ -68,31 +61,13 @@ function binds(port: number): Promise<boolean> {
   });
 }
 
-/** Run `mpcd <args>` to completion. */
-export async function mpcd(
+/** Run `mpcd <args>` to completion (bounded). */
+export function mpcd(
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 30_000
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...MPCD_ARGS, ...args], {
-      cwd: REPO,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mpcd ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+): Promise<Run> {
+  return runNode([...MPCD_ARGS, ...args], env, timeoutMs);
 }
 
 export interface LogLine {
