@@ -42,18 +42,18 @@ export async function serveControl(
     { maxBytes: MAX_CONTROL_FRAME, timeoutMs: opts.timeoutMs, maxInbound: 64 },
     async (frame, from) => {
       let res: ControlResponse;
+      let decoded = false;
       try {
         const req = decodeControlRequest(frame);
+        decoded = true;
         await handler(req, from);
         res = { ok: true };
       } catch (err) {
         const e = err as Error;
+        // bad-request only for the request itself: a DecodeError from the handler (e.g. a
+        // damaged stored key share) is our fault, not the sender's.
         const code =
-          err instanceof ControlRefusal
-            ? err.code
-            : e.name === 'DecodeError'
-              ? 'bad-request'
-              : 'internal';
+          err instanceof ControlRefusal ? err.code : decoded ? 'internal' : 'bad-request';
         if (code === 'internal')
           opts.log.error({ err: e, from: from.toString() }, 'control request failed');
         else

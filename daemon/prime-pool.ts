@@ -445,8 +445,9 @@ export class PrimePool {
     }, this.progressMs);
     progress.unref();
     try {
+      // Not checked here: the keygen checks the pair itself (paillierKeyFromPrimes in the
+      // worker), and a keygen is waiting for it.
       const pair = await generatePair(lvl, this.generate);
-      paillierKeyFromPrimes(pair.p, pair.q, lvl);
       this.log.info(
         { securityLevel: lvl.name, elapsedMs: Date.now() - started },
         'prime pair generated for keygen'

@@ -350,9 +350,11 @@ export class SessionManager {
         nonce: Buffer.from(inv.nonce, 'hex'),
         index: s.plan.self,
       });
-      s.primes = { p: pair.p, q: pair.q };
       s.log.info({ source: pair.source, ms: Date.now() - t0 }, 'primes ready');
+      // The session may have ended while we waited (abort, timeout, shutdown): then the primes
+      // must not stay on a finished session that status() still keeps.
       if (s.phase !== 'joining') return;
+      s.primes = { p: pair.p, q: pair.q };
       deadline = Math.min(inv.expiresAt + JOIN_GRACE_MS, Date.now() + this.d.timeouts.joinMs);
       // No joinMs timer here: after our own primes, a keygen waits for the others' primes too
       // (their subscriptions, then the start), and a pool that is empty on one party takes tens
