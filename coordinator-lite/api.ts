@@ -392,8 +392,10 @@ export function apiRoutes(d: ApiDeps): Route<Account>[] {
       auth: true,
       handler: async (ctx) => {
         const first = await ownSession(ctx);
+        // Declared before startSse: it may call onClose at once (the client already left).
+        let stop = (): void => undefined;
         const sse = startSse(ctx as RequestContext<unknown>, { onClose: () => stop() });
-        const stop = d.subscribe((e) => {
+        stop = d.subscribe((e) => {
           if (e.id !== first.id) return;
           void d.sessions.get(first.id).then((r) => {
             if (!r || sse.closed) return;

@@ -9,7 +9,7 @@
  * than what its invitation says.
  * @module
  */
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
@@ -18,6 +18,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../daemon/log.js';
 import { component } from '../daemon/log.js';
 import { processMetrics, Registry } from '../daemon/metrics.js';
+import { writePrivateFile } from '../daemon/private-file.js';
 import type { MpcdNode } from '../daemon/p2p/node.js';
 import { Accounts, type Account } from './accounts.js';
 import { apiRoutes } from './api.js';
@@ -57,15 +58,11 @@ export async function loadIdentity(dataDir: string): Promise<PrivateKey> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const key = await generateKeyPair('Ed25519');
-  const tmp = `${file}.${process.pid}.tmp`;
-  const h = await open(tmp, 'wx', 0o600);
-  try {
-    await h.writeFile(privateKeyToProtobuf(key));
-    await h.sync();
-  } finally {
-    await h.close();
+  // link, not rename: two first starts at once must not each keep a key; the loser reads the
+  // winner's. A crash leaves no temp file behind that would block the next start.
+  if (!(await writePrivateFile(file, privateKeyToProtobuf(key), { replace: false }))) {
+    return privateKeyFromProtobuf(await readFile(file));
   }
-  await rename(tmp, file);
   return key;
 }
 
@@ -97,14 +94,16 @@ export class Coordinator {
     this.peerId = peerIdFromPrivateKey(key).toString();
     const metrics = new Registry();
     processMetrics(metrics);
-    const sessionsTotal = metrics.counter('mpc_sessions_total', 'Session status changes.', [
+    const sessionsTotal = metrics.counter('mpc_sessions_total', 'Sessions entering each status.', [
       'status',
     ]);
     const listeners = new Set<(e: SessionEvent) => void>();
     const ref: { node?: MpcdNode; sessions?: SessionService } = {};
     const online = (p: string) =>
       (ref.node?.getConnections(peerIdFromString(p)) ?? []).some((x) => x.status === 'open');
-    const registry = new NodeRegistry(store, online);
+    const registry = new NodeRegistry(store, online, async (p) => {
+      await ref.node?.hangUp(peerIdFromString(p)).catch(() => undefined);
+    });
     await registry.load();
     const control = await startControlNode({
       privateKey: key,

@@ -45,7 +45,12 @@ export class NodeRegistry {
   constructor(
     private readonly store: Store,
     /** Whether a peer has an open connection (from the control node). */
-    private readonly isOnline: (peerId: string) => boolean = () => false
+    private readonly isOnline: (peerId: string) => boolean = () => false,
+    /**
+     * Called after a node is removed. The control node's gater only runs when a connection is
+     * made, so an open one must be closed here (the coordinator hangs up).
+     */
+    private readonly onRemoved: (peerId: string) => Promise<void> = async () => undefined
   ) {}
 
   /** Load the registered nodes into memory (call once at start). */
@@ -87,11 +92,13 @@ export class NodeRegistry {
 
   /** Unregister a node by peer id or name. @throws RegistryError NOT_FOUND */
   async remove(idOrName: string): Promise<void> {
-    await this.store.withLock('registry', async () => {
+    const removed = await this.store.withLock('registry', async () => {
       const n = this.find(idOrName);
       await this.store.del('nodes', n.peerId);
       this.nodes.delete(n.peerId);
+      return n.peerId;
     });
+    await this.onRemoved(removed);
   }
 
   /** Every node with its online state, sorted by name. */

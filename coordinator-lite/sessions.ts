@@ -14,7 +14,7 @@
  * ids, public parameters and public outputs.
  * @module
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import {
@@ -32,6 +32,7 @@ import {
   type SignParams,
 } from '../protocol/control/messages.js';
 import type { Logger } from '../daemon/log.js';
+import { hashSecret, safeEqualHex } from './secrets.js';
 
 /** What the service needs to reach daemons (the libp2p control client). */
 export interface ControlLink {
@@ -102,14 +103,6 @@ export interface SessionEvent {
  */
 const PRE_START_CONSEQUENCES = new Set(['join-timeout', 'peers-unreachable']);
 
-const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** A refusal returned to a daemon. */
 export class SessionRefusal extends Error {
   override readonly name = 'SessionRefusal';
@@ -167,7 +160,7 @@ export class SessionService {
       participants: [...input.participants],
       params: input.params,
       nonce: randomBytes(32).toString('hex'),
-      tokenHashes: Object.fromEntries([...tokens].map(([p, t]) => [p, sha256hex(t)])),
+      tokenHashes: Object.fromEntries([...tokens].map(([p, t]) => [p, hashSecret(t)])),
       joined: [],
       ready: [],
       started: [],
@@ -284,7 +277,7 @@ export class SessionService {
           if (this.now() > r.expiresAt) throw new SessionRefusal('expired', 'the session expired');
           if (r.joined.includes(who))
             throw new SessionRefusal('token-used', 'the join token was already used');
-          if (!sameHash(sha256hex(req.joinToken), r.tokenHashes[who] ?? '')) {
+          if (!safeEqualHex(hashSecret(req.joinToken), r.tokenHashes[who] ?? '')) {
             throw new SessionRefusal(
               'bad-token',
               'the join token is not valid for this participant'
@@ -297,7 +290,9 @@ export class SessionService {
         const rec = await this.update(req.sessionId, (r) => {
           this.assertParticipant(r, who);
           if (!r.joined.includes(who)) throw new SessionRefusal('not-joined', 'join before ready');
-          if (r.status !== 'joining')
+          // 'inviting' too: create() waits for every invite's answer, and a daemon that was
+          // invited early may join and get ready before a slower answer arrives.
+          if (r.status !== 'joining' && r.status !== 'inviting')
             throw new SessionRefusal('not-joinable', `session ${r.id} is ${r.status}`);
           if (!r.ready.includes(who)) r.ready.push(who);
           if (r.ready.length === r.participants.length) r.status = 'running';
@@ -335,7 +330,8 @@ export class SessionService {
     const rec = await this.get(id);
     if (!rec) return;
     this.clearExpiry(id);
-    this.event(rec, 'all participants ready: starting');
+    // Not an event: the joining → running change was one already (update() sends it).
+    this.o.log.info({ session: id, kind: rec.kind }, 'all participants ready: starting');
     await Promise.all(
       rec.participants.map(async (p) => {
         for (let attempt = 0; attempt < 5; attempt++) {

@@ -13,11 +13,11 @@
  * or write one into, a file that group or others can access (as ssh does for private keys).
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
+import { writePrivateFile } from '../../daemon/private-file.js';
 import { CliError, OK } from './exit-codes.js';
 import { runCommand } from './output.js';
 
@@ -182,7 +182,7 @@ async function readConfigFile(path: string): Promise<CliConfigFile> {
   if (obj.token !== undefined) {
     out.token = validateToken(obj.token as string, `config file ${path}: token`);
     if (checkModes) {
-      const st = await lstat(path);
+      const st = await stat(path); // the file a symlink points to is what holds the token
       if ((st.mode & GROUP_OTHER) !== 0) {
         throw new CliError(
           'USAGE',
@@ -267,19 +267,9 @@ export async function saveCliConfig(path: string, cfg: CliConfigFile): Promise<v
       throw new CliError('FAILURE', `config file ${path}: cannot inspect it`);
     }
   }
-  const tmp = join(dir, `.config.json.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    // 'wx' + 0600: a fresh file only we can read, from its first byte.
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(clean, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    await writePrivateFile(path, JSON.stringify(clean, null, 2) + '\n', { replace: true });
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new CliError(
       'FAILURE',
       `config file ${path}: cannot write it (${(err as NodeJS.ErrnoException).code ?? 'error'})`

@@ -54,11 +54,17 @@ describe('NodeRegistry', () => {
     expect(reg.has(await peer())).toBe(false);
     await s.close();
     cleanups.pop();
-    const again = new NodeRegistry((await store(dir)).store);
+    const removed: string[] = [];
+    const again = new NodeRegistry(
+      (await store(dir)).store,
+      () => false,
+      async (p) => void removed.push(p)
+    );
     await again.load();
     expect(again.list().map((n) => n.name)).toEqual(['node-a', 'node-b']);
     await again.remove('node-a');
     expect(again.has(a)).toBe(false);
+    expect(removed, 'the coordinator is told, to hang up an open connection').toEqual([a]);
     expect((await refusal(again.remove('node-a'))).code).toBe('NOT_FOUND');
   });
 

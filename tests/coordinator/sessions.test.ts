@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlNode } from '../../coordinator-lite/control-node.js';
 import {
   SessionService,
+  type SessionEvent,
   type ControlLink,
   type SessionRecord,
 } from '../../coordinator-lite/sessions.js';
@@ -75,6 +76,7 @@ describe('session rules (recording control link)', () => {
   });
 
   async function service(joinMs = 10_000) {
+    const events: SessionEvent[] = [];
     const sent: Array<{ to: string; req: ControlRequest }> = [];
     const link: ControlLink = {
       send: async (peer, req) => {
@@ -83,7 +85,15 @@ describe('session rules (recording control link)', () => {
       },
     };
     const store = await tempStore();
-    const svc = new SessionService({ store, link, self: coord, secretKey: coordSeed, log, joinMs });
+    const svc = new SessionService({
+      store,
+      link,
+      self: coord,
+      secretKey: coordSeed,
+      log,
+      joinMs,
+      onEvent: (e) => events.push(e),
+    });
     const rec = await svc.create({
       accountId: 'acct',
       participants: parties.map((p) => p.id.toString()),
@@ -95,11 +105,11 @@ describe('session rules (recording control link)', () => {
           invitation: Invitation;
         }
       ).invitation.joinToken;
-    return { svc, rec, sent, token, store };
+    return { svc, rec, sent, token, store, events };
   }
 
   it('accepts each join token once, refuses a wrong or reused one, starts when all are ready', async () => {
-    const { svc, rec, sent, token, store } = await service();
+    const { svc, rec, sent, token, store, events } = await service();
     const [a, b] = parties.map((p) => p.id) as [PeerId, PeerId];
     expect(rec.status).toBe('joining');
     await expect(
@@ -119,6 +129,8 @@ describe('session rules (recording control link)', () => {
       sent.filter((s) => s.req.type === 'start').length === 2 ? true : undefined
     );
     expect((await svc.get(rec.id))!.status).toBe('running');
+    // One event per status change: `running` once (it feeds mpc_sessions_total and SSE).
+    expect(events.map((e) => e.status)).toEqual(['joining', 'running']);
     // The stored record holds token hashes only.
     expect(JSON.stringify(await svc.get(rec.id))).not.toContain(token(0));
     svc.close();
