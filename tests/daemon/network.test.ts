@@ -77,7 +77,6 @@ async function sign(signers: readonly DaemonProcess[], digest: Uint8Array, opts:
   );
 }
 
-/** The protocol sid of a sign session, computed as the daemons do (public inputs only). */
 /** The key's roster as the daemons build it: sorted by party-id bytes. */
 function rosterEntries() {
   return [A, B, C]
@@ -90,6 +89,7 @@ function rosterIndex(d: DaemonProcess): number {
   return rosterEntries().findIndex((e) => e.peer === d.peerId);
 }
 
+/** The protocol sid of a sign session, computed as the daemons do (public inputs only). */
 function realSid(signers: readonly DaemonProcess[], nonce: Uint8Array): Uint8Array {
   const entries = rosterEntries();
   const roster = entries.map((e) => e.entry);
@@ -290,8 +290,6 @@ describe('three mpcd daemons on loopback', () => {
   }, 60_000);
 
   it('fails cleanly when a party is killed mid-keygen, and works again after its restart', async () => {
-    const keysBefore = await Promise.all([A, B].map((d) => d.get('/v1/status')));
-    expect(keysBefore.every((r) => r.status === 200)).toBe(true);
     const out = await driver.run(
       [A.peerId, B.peerId, C.peerId],
       { kind: 'keygen', threshold: 2, level: LEVEL },
@@ -309,6 +307,14 @@ describe('three mpcd daemons on loopback', () => {
       expect(r.outcome).toBe('failed');
       expect(r.reason).toBe('round-timeout');
       expect(r.culprits).toEqual([]);
+      // Nothing left half-done: the session is over on the survivors.
+      const st = JSON.parse((await d.get('/v1/status')).body) as {
+        sessions: Array<{ id: string; phase: string }>;
+      };
+      expect(st.sessions.find((x) => x.id === out.id)?.phase).toBe('failed');
+      expect(st.sessions.filter((x) => x.phase !== 'completed' && x.phase !== 'failed')).toEqual(
+        []
+      );
     }
     await C.start(flags(C, [A]));
     await driver.connect(C.address);

@@ -164,9 +164,10 @@ export class DaemonProcess {
     for (;;) {
       const hit = this.lines.find(pred);
       if (hit) return hit;
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+      const c = this.child;
+      if (c && (c.exitCode !== null || c.signalCode !== null)) {
         throw new Error(
-          `${this.name} exited (${this.child.exitCode}): ${this.stderr.slice(-2000)}`
+          `${this.name} exited (${c.exitCode ?? c.signalCode}): ${this.stderr.slice(-2000)}`
         );
       }
       const left = deadline - Date.now();

@@ -50,7 +50,12 @@ export function runNode(
       child.kill('SIGKILL');
       reject(new Error(`${argv.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    child.on('error', (err) => {
+      clearTimeout(t);
+      reject(err);
+    });
+    // 'close', not 'exit': stdout may still hold data when the process has exited.
+    child.on('close', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });
