@@ -31,10 +31,7 @@ ENV NODE_ENV=production \
     XDG_CONFIG_HOME=/data/config
 # A dedicated unprivileged user; /data is its only writable place and is a volume, so key shares
 # live outside the container's layer and survive `docker compose down` (without -v) and upgrades.
-# `chmod 755 /`: a no-op on the official image; base images rebuilt locally from a root filesystem
-# (the engine script in ../shared/tools) can carry mode 0700 on /, which locks a non-root user out.
-RUN chmod 0755 / \
- && groupadd --system --gid 10001 mpcd \
+RUN groupadd --system --gid 10001 mpcd \
  && useradd --system --uid 10001 --gid mpcd --home-dir /data --no-create-home --shell /usr/sbin/nologin mpcd \
  && mkdir -p /data \
  && chown mpcd:mpcd /data \

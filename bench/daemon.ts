@@ -48,7 +48,8 @@ import { note, QUICK, report, round } from './harness.js';
 
 const LEVEL = 'level128' as const;
 const POOL_FILL_LIMIT_MS = 10 * 60_000;
-const KEYGEN_JOIN_MS = 600_000;
+/** Invitation lifetime for keygens: a daemon waits for the others' primes until it expires. */
+const KEYGEN_EXPIRY_MS = 600_000;
 const CONCURRENT = 20;
 /** Pause before the idle RSS read, so the last session's garbage may be collected. */
 const IDLE_SETTLE_MS = 2_000;
@@ -236,7 +237,7 @@ async function keygenRuns(net: Net, between?: () => Promise<number>) {
   const sources: string[] = [];
   const after: number[] = [];
   for (let i = 0; i < (QUICK ? 1 : 3); i++) {
-    r.times.push(await timed(() => keygen(net, { expiresInMs: KEYGEN_JOIN_MS })));
+    r.times.push(await timed(() => keygen(net, { expiresInMs: KEYGEN_EXPIRY_MS })));
     const log = keygenLog(net);
     r.primeMs.push(log.primeMs);
     r.protocolMs.push(log.protocolMs);
@@ -253,9 +254,7 @@ async function keygenRuns(net: Net, between?: () => Promise<number>) {
 
 async function benchKeygenEmptyPool(): Promise<void> {
   note('daemon keygen, empty pool (safe primes generated on demand)');
-  const net = await startNet('empty', [
-    ...['--prime-pool-size', '0', '--join-timeout-ms', String(KEYGEN_JOIN_MS)],
-  ]);
+  const net = await startNet('empty', ['--prime-pool-size', '0']);
   try {
     const r = await keygenRuns(net);
     const st = stats(r.times);
@@ -278,10 +277,7 @@ async function benchKeygenEmptyPool(): Promise<void> {
 
 async function benchKeygenWarmPool(): Promise<void> {
   note('daemon keygen, warm pool (one pair per daemon)');
-  const net = await startNet('warm', [
-    ...['--prime-pool-size', '1', '--prime-pool-levels', LEVEL],
-    ...['--join-timeout-ms', String(KEYGEN_JOIN_MS)],
-  ]);
+  const net = await startNet('warm', [...['--prime-pool-size', '1', '--prime-pool-levels', LEVEL]]);
   try {
     /** Wait until every pool holds its pair; returns `Date.now()` at which each was seen. */
     const full = () =>

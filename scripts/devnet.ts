@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,26 +54,33 @@ function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv = {}):
   });
 }
 
-/** Start a long-running child; resolve once a line matches, with everything it printed so far. */
+/**
+ * Start a long-running child; resolve once its output so far satisfies `ready`, with that output.
+ * Everything it prints goes to `logFile` as a stream; only the output up to readiness is kept in
+ * memory (a devnet runs for days).
+ */
 function startChild(
   bin: string,
   args: readonly string[],
-  ready: (line: string) => boolean,
+  ready: (out: string) => boolean,
   logFile: string
-): Promise<{ child: ChildProcess; output: () => string }> {
+): Promise<{ child: ChildProcess; output: string }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, bin), ...args], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
     let out = '';
     let done = false;
     const onData = (d: Buffer) => {
+      if (done) return;
       out += d.toString();
-      void writeFile(logFile, out).catch(() => undefined);
-      if (!done && out.split('\n').some(ready)) {
+      if (ready(out)) {
         done = true;
-        res({ child, output: () => out });
+        res({ child, output: out });
       }
     };
     child.stdout!.on('data', onData);
@@ -113,6 +120,12 @@ export async function startDevnet(opts: {
   let state: DevnetFile;
   if (existsSync(stateFile)) {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as DevnetFile;
+    const have = Object.keys(state.nodes).length;
+    if (opts.parties !== undefined && opts.parties !== have) {
+      throw new Error(
+        `${dir} holds a devnet of ${have} daemons, not ${opts.parties}: use another --dir or remove it`
+      );
+    }
   } else {
     const count = opts.parties ?? 3;
     if (!Number.isInteger(count) || count < 2 || count > LETTERS.length) {
@@ -165,6 +178,7 @@ export async function startDevnet(opts: {
     );
   };
   try {
+    const tokenFile = join(dir, 'admin.token');
     const coord = await startChild(
       'cli/mpc-coordinator.ts',
       [
@@ -176,7 +190,11 @@ export async function startDevnet(opts: {
         '--p2p-listen',
         `/ip4/127.0.0.1/tcp/${state.p2p}`,
       ],
-      (l) => l.includes('"mpc-coordinator started"'),
+      // A new coordinator prints its one-time setup token on stdout after the start line: wait
+      // for it too unless the account exists already.
+      (out) =>
+        out.includes('"mpc-coordinator started"') &&
+        (existsSync(tokenFile) || /setup token: setup_\S+/.test(out)),
       join(dir, 'coordinator.log')
     );
     children.push(coord.child);
@@ -206,14 +224,12 @@ export async function startDevnet(opts: {
       const d = await startChild(
         'cli/mpcd.ts',
         flags,
-        (l) => l.includes('"mpcd started"'),
+        (out) => out.includes('"mpcd started"'),
         join(dir, `node-${n}.log`)
       );
       children.push(d.child);
     }
-    await new Promise((r) => setTimeout(r, 300));
-    const tokenFile = join(dir, 'admin.token');
-    const setup = /setup token: (setup_[A-Za-z0-9_-]+)/.exec(coord.output())?.[1];
+    const setup = /setup token: (setup_[A-Za-z0-9_-]+)/.exec(coord.output)?.[1];
     let token: string;
     if (setup) {
       const r = await api(url, '/v1/setup', undefined, { setupToken: setup, name: 'admin' });
@@ -261,14 +277,29 @@ export async function startDevnet(opts: {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help')) {
-    process.stdout.write('npm run devnet [-- --dir ./devnet] [--parties 3] [--fixtures]\n');
+    process.stdout.write(
+      'npm run devnet [-- --dir ./devnet] [--parties 3] [--fixtures]\n' +
+        '  --parties applies when the devnet is created; an existing one keeps its daemons.\n'
+    );
     return;
   }
-  const i = args.indexOf('--dir');
-  const dir = i >= 0 ? args[i + 1]! : 'devnet';
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const dir = value('--dir') ?? 'devnet';
+  const partiesText = value('--parties');
+  const parties = partiesText === undefined ? undefined : Number(partiesText);
+  if (parties !== undefined && !Number.isInteger(parties)) {
+    throw new Error(`--parties must be a whole number, got ${JSON.stringify(partiesText)}`);
+  }
   const net = await startDevnet({
     dir,
     fixtures: args.includes('--fixtures'),
+    ...(parties !== undefined ? { parties } : {}),
     say: (s) => process.stdout.write(s + '\n'),
   });
   process.stdout.write(
