@@ -21,6 +21,8 @@ let xdg: string;
 let coordinator: ChildProcess | undefined;
 let cluster: Cluster | undefined;
 let url: string;
+/** What `mpc account setup` printed (checked below: never the token). */
+let setupOutput = '';
 
 /** Run a node script to completion (bounded), with the test's XDG_CONFIG_HOME and no MPC_*. */
 function run(
@@ -81,6 +83,7 @@ beforeAll(async () => {
   const r = await mpc(['--url', url, 'account', 'setup', '--setup-token', setup, '--name', 'ops']);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain('recovery codes');
+  setupOutput = r.stdout + r.stderr;
   for (const d of [A, B, C]) {
     const add = await mpc([
       'nodes',
@@ -112,6 +115,7 @@ describe('mpc against a coordinator and three daemons', () => {
     expect(cfg.url).toBe(url);
     expect(cfg.token).toMatch(/^mpc_/);
     expect((await stat(file)).mode & 0o077).toBe(0);
+    expect(setupOutput).not.toContain(cfg.token);
     const show = await mpc(['config', 'show']);
     expect(show.stdout).not.toContain(cfg.token);
     expect(show.stdout).toContain('from the config file');

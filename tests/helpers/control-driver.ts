@@ -1,6 +1,7 @@
 /**
- * A test driver that plays the coordinator's part of `/mpcd/control/1` (until coordinator-lite
- * exists): it holds a coordinator identity the daemons are configured with, signs invitations,
+ * A test driver that plays the coordinator's part of `/mpcd/control/1`, so daemon tests can
+ * control every step (skip a start, act between ready and start) that coordinator-lite does not
+ * expose: it holds a coordinator identity the daemons are configured with, signs invitations,
  * accepts join / ready / report, sends start, and collects the daemons' signed reports. It shares
  * the daemon's libp2p stack and message codec, so it exercises the real wire.
  */
